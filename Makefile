@@ -1,0 +1,90 @@
+# olmo.c build. `make` builds build/olmo and build/libolmo.a; `make test` runs the suite; `make check` runs it
+# twice, plain and under ASan+UBSan; `make bench` builds the benchmarks. Sources are found by wildcard, so a
+# new src/<module>/*.c, tests/test_*.c or bench/bench_*.c needs no edit here.
+#
+#   make BUILD=build-x      another build folder (several configurations side by side)
+#   make SAN=1              AddressSanitizer + UndefinedBehaviorSanitizer build (default folder build-san)
+#   make MPI=0              build without MPI even if OpenMPI is installed
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build-san
+else
+BUILD ?= build
+endif
+
+CC ?= cc
+PKGS := jansson libpcre2-8 libutf8proc zlib libzstd yaml-0.1 openblas
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# MPI is optional: with OpenMPI's compiler wrapper present, build data-parallel training in.
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := $(shell mpicc --showme:compile) -DOLMO_HAVE_MPI=1
+MPI_LIBS := $(shell mpicc --showme:link)
+endif
+
+OPT ?= -O2
+CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -march=native -fopenmp -Wall -Wextra -Wno-unused-parameter \
+          -Isrc $(PKG_CFLAGS) $(MPI_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS := $(PKG_LIBS) -ldnnl $(MPI_LIBS) -fopenmp -lpthread -lm
+ifeq ($(SAN),1)
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DOLMO_SANITIZED=1
+LDLIBS += -fsanitize=address,undefined
+endif
+
+LIB_SRC := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all test check bench clean deps san-test fuzz
+all: $(BUILD)/olmo
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libolmo.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/olmo: $(CLI_OBJ) $(BUILD)/libolmo.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libolmo.a $(LDLIBS)
+
+$(BUILD)/obj/tests/harness.o: tests/harness.c tests/harness.h
+$(BUILD)/tests/%: tests/%.c $(BUILD)/obj/tests/harness.o $(BUILD)/libolmo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -MMD -MP -o $@ $< $(BUILD)/obj/tests/harness.o $(BUILD)/libolmo.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libolmo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibench -MMD -MP -o $@ $< $(BUILD)/libolmo.a $(LDLIBS)
+
+# The suite: unit-test binaries and shell integration tests (tests/*.test.sh), one closing line.
+test: $(BUILD)/olmo $(TEST_BIN)
+	OLMO_SANITIZED=$(SAN) bash tests/run.sh $(BUILD)
+
+san-test:
+	$(MAKE) SAN=1 test
+
+# What CI runs (through .ci/run): the plain suite, then the same suite under ASan + UBSan.
+check:
+	$(MAKE) test
+	$(MAKE) SAN=1 test
+
+bench: $(BUILD)/olmo $(BENCH_BIN)
+
+deps:
+	bash scripts/install-deps.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

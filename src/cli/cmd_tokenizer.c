@@ -1,0 +1,9 @@
+/* cmd_tokenizer.c — `olmo tokenizer encode | decode | train` (implementation in progress). */
+#include "cli/commands.h"
+#include "base/error.h"
+
+int cmd_tokenizer(int argc, char **argv) {
+    (void)argc; (void)argv;
+    olmo_err("not built yet");
+    return cli_fail("tokenizer");
+}

@@ -1,0 +1,17 @@
+/* commands.h — the `olmo` subcommands. Each lives in its own src/cli/cmd_<name>.c, parses its flags,
+ * calls the library and returns the process exit status. main.c dispatches by name. */
+#ifndef OLMO_CLI_COMMANDS_H
+#define OLMO_CLI_COMMANDS_H
+
+struct olmo_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
+};
+
+int cmd_tokenizer(int argc, char **argv);
+
+/* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
+int cli_fail(const char *cmd);
+
+#endif

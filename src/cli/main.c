@@ -1,0 +1,39 @@
+/* main.c — `olmo <command> [args]`: dispatches to the subcommands listed in the table below. */
+#include "cli/commands.h"
+#include "base/error.h"
+#include "base/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct olmo_command commands[] = {
+    {"tokenizer", "encode / decode text with a tokenizer.json, or train a new BPE tokenizer", cmd_tokenizer},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int cli_fail(const char *cmd) {
+    fprintf(stderr, "olmo %s: %s\n", cmd, olmo_errmsg());
+    return 1;
+}
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: olmo <command> [options]\n\n"
+                 "olmo.c — the OLMo language-model system in C: tokenizers, models, training.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'olmo <command> --help' describes each one.\n");
+}
+
+int main(int argc, char **argv) {
+    const char *lvl = getenv("OLMO_LOG");
+    if (lvl) olmo_log_level = atoi(lvl);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "olmo: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
