@@ -1,0 +1,45 @@
+/* linear.h — y = x·Wᵀ for a weight matrix kept in its stored precision.
+ *
+ * Weights stay as they are on disk (bf16 stays bf16: half the bytes to read per token); activations and
+ * accumulation are fp32. T == 1 (decoding) is a bandwidth-bound GEMV; T > 1 (prefill) is a GEMM.
+ * Q8 is olmo.c's int8 format: each row cut into blocks of OLMO_Q8_BLOCK values, each block int8 with one fp32
+ * scale (value = q * scale), made from any other dtype by linear_quantize_q8. */
+#ifndef OLMO_KERNELS_LINEAR_H
+#define OLMO_KERNELS_LINEAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum olmo_dtype { OLMO_DTYPE_F32 = 1, OLMO_DTYPE_BF16 = 2, OLMO_DTYPE_F16 = 3, OLMO_DTYPE_Q8 = 4 };
+#define OLMO_Q8_BLOCK 32
+
+struct olmo_linear {
+    enum olmo_dtype dtype;
+    int64_t rows, cols;       /* W is [rows = out_features][cols = in_features], row-major */
+    const void *data;         /* rows*cols elements (often points into a mmapped checkpoint) */
+    const float *scales;      /* Q8 only: rows * (cols / OLMO_Q8_BLOCK) scales */
+    void *owned;              /* memory this struct owns (quantized copies), freed by linear_free */
+};
+
+/* y[T][rows] = x[T][cols] · Wᵀ. */
+void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T);
+/* Makes a Q8 copy of src into dst (cols must be a multiple of OLMO_Q8_BLOCK); 0 or -1 with olmo_err. */
+int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src);
+void linear_free(struct olmo_linear *W);
+/* Reads row r of W into out[cols] as fp32 (embedding lookups, tests). */
+void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r);
+
+/* Element conversions used across the code base. */
+static inline float olmo_bf16_to_f32(uint16_t h) {
+    union { uint32_t u; float f; } v = {.u = (uint32_t)h << 16};
+    return v.f;
+}
+static inline uint16_t olmo_f32_to_bf16(float f) {   /* round to nearest even, NaN kept NaN */
+    union { uint32_t u; float f; } v = {.f = f};
+    if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40);
+    return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1)) >> 16);
+}
+float olmo_f16_to_f32(uint16_t h);
+uint16_t olmo_f32_to_f16(float f);
+
+#endif
