@@ -7,6 +7,15 @@
 
 static _Thread_local char err_buf[OLMO_ERR_MSG_MAX];
 
+/* Writes a then b into err_buf, cutting what does not fit (messages are allowed to be truncated). */
+static void set_concat(const char *a, const char *b) {
+    size_t na = strnlen(a, sizeof err_buf - 1), nb = strlen(b);
+    if (nb > sizeof err_buf - 1 - na) nb = sizeof err_buf - 1 - na;
+    memmove(err_buf, a, na);
+    memmove(err_buf + na, b, nb);
+    err_buf[na + nb] = 0;
+}
+
 int olmo_verr(const char *fmt, va_list ap) {
     vsnprintf(err_buf, sizeof err_buf, fmt, ap);
     return -1;
@@ -27,7 +36,9 @@ int olmo_err_errno(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
-    snprintf(err_buf, sizeof err_buf, "%s: %s", head, strerror(saved));
+    size_t n = strlen(head);
+    if (n + 2 < sizeof head) memcpy(head + n, ": ", 3);
+    set_concat(head, strerror(saved));
     return -1;
 }
 
@@ -38,7 +49,7 @@ int olmo_err_prefix(const char *fmt, ...) {
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err_buf, sizeof old);
-    snprintf(err_buf, sizeof err_buf, "%s%s", head, old);
+    set_concat(head, old);
     return -1;
 }
 
