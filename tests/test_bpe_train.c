@@ -1,10 +1,12 @@
 /* test_bpe_train.c — the BPE trainer (tokenizer/bpe_train.h): merges checked by hand on tiny corpora, against a
- * naive recount-everything trainer on random corpora, and the tokenizer.json it writes. */
+ * naive recount-everything trainer on random corpora, the tokenizer.json it writes, determinism across thread
+ * counts, and a round trip through the tokenizer loader (tok_load / tok_encode / tok_decode). */
 #include "harness.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/mem.h"
 #include "tokenizer/bpe_train.h"
+#include "tokenizer/tokenizer.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -345,4 +347,156 @@ TEST(bpe_write_error_leaves_nothing) {
     CHECK(strstr(olmo_errmsg(), "missing") != NULL);
     free(dir);
     free(path);
+}
+
+/* ---- from text: counting, thread-count independence, round trip through the loader ---- */
+
+static const char sample_text[] =
+    "The quick brown fox jumps over the lazy dog. The dog sleeps; the fox runs!\n"
+    "\n"
+    "It's 12345 o'clock -- don't you think?  Numbers: 3.14159, 2718, 42.\n"
+    "Caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80 tabs\tand\r\nCRLF lines\n"
+    "    indented code() { return x + y; }\n"
+    "<|endoftext|>the end\n";
+
+static char *write_corpus(const char *name, int copies, size_t *len) {
+    size_t one = sizeof sample_text - 1, n = one * (size_t)copies;
+    char *buf = olmo_malloc(n + 64 * (size_t)copies);
+    if (!buf) return NULL;
+    size_t pos = 0;
+    for (int i = 0; i < copies; i++) {
+        memcpy(buf + pos, sample_text, one);
+        pos += one;
+        pos += (size_t)sprintf(buf + pos, "line %d of the sample, word%d\n", i, i % 17);
+    }
+    char *path = olmo_path_join(th_tmpdir(), name);
+    if (!path || olmo_write_file_atomic(path, buf, pos) < 0) {
+        free(path);
+        free(buf);
+        return NULL;
+    }
+    free(buf);
+    *len = pos;
+    return path;
+}
+
+TEST(bpe_counts_lines_like_hf) {
+    /* lines keep their "\n"; a blank line is its own "\n" piece rather than joining the previous one */
+    struct bpe_words w;
+    CHECK(bpe_words_init(&w) == 0);
+    const char text[] = "ab ab\n\ncd";
+    int rc = bpe_words_add_text(&w, text, sizeof text - 1);
+    int64_t i_ab = bpe_strmap_find(&w.map, "ab", 2), i_sab = bpe_strmap_find(&w.map, " ab", 3);
+    int64_t i_nl = bpe_strmap_find(&w.map, "\n", 1), i_nn = bpe_strmap_find(&w.map, "\n\n", 2);
+    int64_t i_cd = bpe_strmap_find(&w.map, "cd", 2);
+    int ok = rc == 0 && i_ab >= 0 && i_sab >= 0 && i_nl >= 0 && i_nn < 0 && i_cd >= 0 && w.map.ents[i_nl].val == 2 &&
+             w.map.n == 4 && w.n_bytes == sizeof text - 1;
+    bpe_words_free(&w);
+    CHECK_MSG(ok, "rc %d, ab %lld, ' ab' %lld, nl %lld, nlnl %lld", rc, (long long)i_ab, (long long)i_sab,
+              (long long)i_nl, (long long)i_nn);
+}
+
+static int train_files(const char *const *paths, int n, int threads, uint32_t vocab, const char *out) {
+    struct bpe_words w;
+    if (bpe_words_init(&w) < 0) return -1;
+    int rc = bpe_words_add_files(&w, paths, n, threads);
+    struct bpe_train_opts o;
+    bpe_train_opts_default(&o);
+    o.vocab_size = vocab;
+    struct bpe_model m;
+    if (rc == 0) rc = bpe_learn(&m, &w, &o, NULL);
+    bpe_words_free(&w);
+    if (rc == 0) {
+        rc = bpe_model_write_json(&m, out);
+        bpe_model_free(&m);
+    }
+    return rc;
+}
+
+TEST(bpe_same_file_for_any_thread_count) {
+    size_t len1, len2;
+    char *f1 = write_corpus("c1.txt", 4000, &len1), *f2 = write_corpus("c2.txt", 700, &len2);
+    CHECK(f1 && f2);
+    const char *files[] = {f1, f2};
+    char *o1 = olmo_path_join(th_tmpdir(), "t1.json"), *o3 = olmo_path_join(th_tmpdir(), "t3.json");
+    int rc1 = train_files(files, 2, 1, 600, o1), rc3 = train_files(files, 2, 3, 600, o3);
+    size_t n1 = 0, n3 = 0;
+    char *a = rc1 == 0 ? olmo_read_file(o1, &n1) : NULL, *b = rc3 == 0 ? olmo_read_file(o3, &n3) : NULL;
+    int same = a && b && n1 == n3 && !memcmp(a, b, n1);
+    free(a);
+    free(b);
+    free(f1);
+    free(f2);
+    free(o1);
+    free(o3);
+    CHECK_MSG(rc1 == 0 && rc3 == 0, "%s", olmo_errmsg());
+    CHECK(len1 > (1u << 20));   /* more than one chunk, so the threads really split the work */
+    CHECK(same);
+}
+
+TEST(bpe_missing_file_is_an_error) {
+    const char *files[] = {"/nonexistent/corpus.txt"};
+    struct bpe_words w;
+    CHECK(bpe_words_init(&w) == 0);
+    int rc = bpe_words_add_files(&w, files, 1, 2);
+    bpe_words_free(&w);
+    CHECK(rc == -1);
+    CHECK_MSG(strstr(olmo_errmsg(), "/nonexistent/corpus.txt") != NULL, "message: %s", olmo_errmsg());
+}
+
+/* Train, load the result with the tokenizer loader, encode and decode text (also invalid UTF-8) back to itself;
+ * special tokens in the text map to their ids; frequent words became single tokens. */
+TEST(bpe_round_trip_through_loader) {
+    size_t len;
+    char *f = write_corpus("rt.txt", 200, &len);
+    CHECK(f);
+    const char *files[] = {f};
+    char *out = olmo_path_join(th_tmpdir(), "rt.json");
+    int rc = train_files(files, 1, 2, 500, out);
+    free(f);
+    CHECK_MSG(rc == 0, "%s", olmo_errmsg());
+    struct olmo_tokenizer *tok = tok_load(out);
+    free(out);
+    CHECK_MSG(tok != NULL, "tok_load: %s", olmo_errmsg());
+    CHECK_EQ_INT(tok_vocab_size(tok), 500);
+    CHECK_EQ_INT(tok_token_to_id(tok, "<|endoftext|>"), 0);
+    CHECK_EQ_INT(tok_token_to_id(tok, "<|padding|>"), 1);
+    CHECK(tok_is_special(tok, 0) && tok_is_special(tok, 1));
+    CHECK(tok_token_to_id(tok, "\xc4\xa0" "fox") >= 258);   /* " fox" learned as one token */
+
+    const char *texts[] = {"The lazy fox<|endoftext|>jumps over 12345 dogs!\n", sample_text,
+                           "bytes \xff\xfe\xc3 not UTF-8 \xe6\x97", "unseen: zebra quixotic \xe2\x82\xac"};
+    for (int t = 0; t < 4; t++) {
+        int32_t *ids = NULL;
+        size_t n = 0;
+        size_t tl = strlen(texts[t]);
+        CHECK_GOTO(tok_encode(tok, texts[t], tl, 0, &ids, &n) == 0, fail);
+        /* byte-for-byte through tok_token_bytes (decode would replace invalid UTF-8 with U+FFFD) */
+        char *back = olmo_malloc(tl + 1);
+        size_t pos = 0;
+        int ok = back != NULL;
+        for (size_t i = 0; ok && i < n; i++) {
+            int k = tok_token_bytes(tok, ids[i], back + pos, tl + 1 - pos);
+            ok = k >= 0 && pos + (size_t)k <= tl;
+            pos += ok ? (size_t)k : 0;
+        }
+        ok = ok && pos == tl && !memcmp(back, texts[t], tl);
+        if (t == 0) {
+            int has_eot = 0;
+            for (size_t i = 0; i < n; i++) has_eot |= ids[i] == 0;
+            ok = ok && has_eot;
+        }
+        if (t == 1) {   /* valid UTF-8: tok_decode gives the text back too */
+            char *d = tok_decode(tok, ids, n, 0, NULL);
+            ok = ok && d && !strcmp(d, texts[t]);
+            free(d);
+        }
+        free(back);
+        free(ids);
+        CHECK_GOTO(ok, fail);
+    }
+    tok_free(tok);
+    return;
+fail:
+    tok_free(tok);
 }

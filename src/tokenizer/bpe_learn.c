@@ -11,6 +11,7 @@
  * (count, pair) entries; an entry whose count went stale is re-queued with the current count when it reaches
  * the top (counts only fall between pushes, except for the pairs a merge creates, which are pushed anew). */
 #include "tokenizer/bpe_train.h"
+#include "tokenizer/pretokenize.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -25,17 +26,6 @@ void bpe_train_opts_default(struct bpe_train_opts *o) {
     o->min_frequency = 0;
     o->special = default_special;
     o->n_special = 2;
-}
-
-static int byte_is_printable(uint32_t b) {
-    return (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
-}
-
-uint32_t bpe_byte_to_codepoint(uint8_t b) {
-    if (byte_is_printable(b)) return b;
-    uint32_t n = 0;   /* the 68 other bytes take U+0100, U+0101, ... in byte order */
-    for (uint32_t c = 0; c < b; c++) n += !byte_is_printable(c);
-    return 256 + n;
 }
 
 /* ---- pair table: (left, right) -> count and the words holding it ---- */
@@ -281,14 +271,18 @@ static int init_vocab(struct bpe_model *m, const struct bpe_train_opts *o, uint3
         if (bpe_strmap_upsert(&m->vocab, s, (uint32_t)n, NULL) < 0) return -1;
     }
     m->n_special = (uint32_t)m->vocab.n;   /* a repeated special token counts once, as in HF */
-    uint32_t order[256], n = 0;
-    for (uint32_t b = 0; b < 256; b++)
-        if (byte_is_printable(b)) order[n++] = b;
-    for (uint32_t b = 0; b < 256; b++)
-        if (!byte_is_printable(b)) order[n++] = b;
+    /* HF sorts its alphabet by code point: the 188 printable bytes (themselves), then the other 68 (U+0100...) */
+    uint32_t order[256];
+    for (uint32_t b = 0; b < 256; b++) order[b] = b;
+    for (uint32_t i = 1; i < 256; i++)   /* insertion sort by code point: 256 items, once */
+        for (uint32_t j = i; j > 0 && pretok_byte_to_char((uint8_t)order[j]) < pretok_byte_to_char((uint8_t)order[j - 1]); j--) {
+            uint32_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
     for (uint32_t i = 0; i < 256; i++) {
         uint8_t buf[2];
-        int k = utf8_put(buf, bpe_byte_to_codepoint((uint8_t)order[i]));
+        int k = utf8_put(buf, pretok_byte_to_char((uint8_t)order[i]));
         int64_t id = bpe_strmap_upsert(&m->vocab, buf, (uint32_t)k, NULL);
         if (id < 0) return -1;
         byte_id[order[i]] = (uint32_t)id;

@@ -73,8 +73,4 @@ static inline uint32_t bpe_model_size(const struct bpe_model *m) { return (uint3
 /* Writes the tokenizer.json (temp file + rename: never half-written under path). */
 int bpe_model_write_json(const struct bpe_model *m, const char *path);
 
-/* The GPT-2 byte -> code point map HF's ByteLevel uses (printable bytes map to themselves, the other 68 to
- * U+0100 upward in byte order). */
-uint32_t bpe_byte_to_codepoint(uint8_t b);
-
 #endif
