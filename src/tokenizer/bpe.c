@@ -22,7 +22,8 @@
 #define CACHE_MAX_KEY 64
 #define CACHE_KEY_BYTES (CACHE_MAX_ENTRIES * 16)
 #define CACHE_ID_COUNT (CACHE_MAX_ENTRIES * 4)
-#define SMALL_PIECE 256   /* symbols; above this the heap version runs */
+/* Symbols; above this the heap version runs. A variable so tests can force either loop on the same input. */
+int bpe_small_piece_max = 256;
 
 struct tok_enc *tok_enc_new(const struct olmo_tokenizer *tok) {
     struct tok_enc *e = olmo_calloc(1, sizeof *e);
@@ -317,7 +318,7 @@ int bpe_encode_piece(struct tok_enc *e, const char *text, size_t len, int prefix
     /* up to 4 symbols per byte (byte fallback of a byte-level character) */
     if (grow_sym(e, 4 * len + 4)) return -1;
     size_t n = initial_symbols(e, s, len);
-    if (n <= SMALL_PIECE) n = merge_small(&t->merges, e->sym, n, e->aux_r, e->aux_i);
+    if (n <= (size_t)bpe_small_piece_max) n = merge_small(&t->merges, e->sym, n, e->aux_r, e->aux_i);
     else n = merge_heap(&t->merges, e->sym, n, e->aux_i, e->aux_i + e->cap_sym, e->heap);
     if (grow_ids(e, n)) return -1;
     memcpy(e->ids + e->n_ids, e->sym, n * sizeof *e->sym);
