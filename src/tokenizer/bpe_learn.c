@@ -268,12 +268,12 @@ static int init_vocab(struct bpe_model *m, const struct bpe_train_opts *o, uint3
     /* HF sorts its alphabet by code point: the 188 printable bytes (themselves), then the other 68 (U+0100...) */
     uint32_t order[256];
     for (uint32_t b = 0; b < 256; b++) order[b] = b;
-    for (uint32_t i = 1; i < 256; i++)   /* insertion sort by code point: 256 items, once */
-        for (uint32_t j = i; j > 0 && pretok_byte_to_char((uint8_t)order[j]) < pretok_byte_to_char((uint8_t)order[j - 1]); j--) {
-            uint32_t t = order[j];
+    for (uint32_t i = 1; i < 256; i++) {   /* insertion sort by code point: 256 items, once */
+        uint32_t b = order[i], j = i;
+        for (; j > 0 && pretok_byte_to_char((uint8_t)b) < pretok_byte_to_char((uint8_t)order[j - 1]); j--)
             order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
+        order[j] = b;
+    }
     for (uint32_t i = 0; i < 256; i++) {
         uint8_t buf[2];
         int k = utf8_put(buf, pretok_byte_to_char((uint8_t)order[i]));
