@@ -160,7 +160,7 @@ TEST(yaml_overrides_dotted_typed_lists) {
     /* a bad override value is reported as coming from the command line */
     CHECK(ycfg_override(&c, "--model.d_model=abc") == 0);
     CHECK(ycfg_as_int(ycfg_get(&c, "model.d_model"), "model.d_model", &v) < 0);
-    CHECK(strstr(olmo_errmsg(), "--model.d_model=abc: model.d_model: expected an integer, found 'abc'"));
+    CHECK(strstr(olmo_errmsg(), "command line (--model.d_model=abc): model.d_model: expected an integer, found 'abc'"));
     ycfg_free(&c);
 }
 

@@ -114,7 +114,7 @@ const char *ycfg_where(const struct ycfg_node *n) {
     static _Thread_local char buf[512];
     if (!n) return "?";
     if (n->line > 0) snprintf(buf, sizeof buf, "%s:%d", n->src ? n->src : "?", n->line);
-    else snprintf(buf, sizeof buf, "%s", n->src ? n->src : "command line");
+    else snprintf(buf, sizeof buf, "command line (%s)", n->src ? n->src : "?");
     return buf;
 }
 
