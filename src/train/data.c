@@ -135,6 +135,13 @@ int train_data_open_files(struct train_data *d, char *const *paths, size_t n_pat
                  (unsigned long long)d->n_instances, world_size);
         goto fail;
     }
+    if (data_order_steps_per_epoch(d->n_instances, world_size, drop_last, global_batch) == 0) {
+        /* with drop_last the DataLoader would drop the only, partial batch of every epoch: nothing to train on */
+        olmo_err("data.paths: the %llu instances of %d tokens do not fill one global batch of %lld (data.drop_last "
+                 "is set): add data, or lower global_train_batch_size or max_sequence_length",
+                 (unsigned long long)d->n_instances, seq_len, (long long)global_batch);
+        goto fail;
+    }
     return 0;
 fail:
     train_data_close(d);
