@@ -9,6 +9,7 @@
 
 static const struct olmo_command commands[] = {
     {"tokenizer", "encode / decode text with a tokenizer.json, or train a new BPE tokenizer", cmd_tokenizer},
+    {"inspect", "show the training batch of any step of a config: instances, files, offsets, text", cmd_inspect},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
