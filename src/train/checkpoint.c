@@ -169,6 +169,24 @@ char *ckpt_latest(const char *save_folder) {
     return step_path(save_folder, best, "");
 }
 
+int ckpt_clear(const char *save_folder) {
+    DIR *d = opendir(save_folder);
+    if (!d) return errno == ENOENT ? 0 : olmo_err_errno("cannot open save folder %s", save_folder);
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d))) {
+        if (strncmp(e->d_name, "step-", 5) && strcmp(e->d_name, CKPT_LATEST_FILE)) continue;
+        char *p = olmo_path_join(save_folder, e->d_name);
+        if (!p) { rc = -1; break; }
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rc = ckpt_remove_tree(p);
+        else if (unlink(p) != 0 && errno != ENOENT) rc = olmo_err_errno("cannot remove %s", p);
+        free(p);
+    }
+    closedir(d);
+    return rc == 0 ? olmo_fsync_dir(save_folder) : rc;
+}
+
 void ckpt_hash_text(const char *text, char out[17]) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (const unsigned char *s = (const unsigned char *)text; *s; s++) h = (h ^ *s) * 0x100000001b3ull;

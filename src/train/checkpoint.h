@@ -63,6 +63,10 @@ int ckpt_state_read(const char *path, struct train_state *st);
 /* FNV-1a 64 of a text, as 16 hex digits into out[17]: a cheap fingerprint of the resolved config. */
 void ckpt_hash_text(const char *text, char out[17]);
 
+/* Removes every step-N/ (and leftover step-N.tmp/.old) and `latest` from save_folder: a fresh run with
+ * save_overwrite must not leave an older run's later steps for --resume to find. */
+int ckpt_clear(const char *save_folder);
+
 /* Removes a folder tree (only plain files and folders; used on our own temp folders). */
 int ckpt_remove_tree(const char *dir);
 
