@@ -1,0 +1,241 @@
+/* train_backward.c — the backward pass, layer by layer, mirroring train_forward.c. Every <layer>_backward adds
+ * into the parameter gradients (so micro-batches accumulate); input gradients are overwritten or added as each
+ * function says. Parameter-gradient reductions over tokens run per column in token order, so they are the same
+ * for any thread count. Shapes: N = B·T, d, kvd, C3 = d + 2·kvd, I, V as in train_acts.h. */
+#include <math.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "train/train_acts.h"
+#include "train/train_kernels.h"
+
+/* ---- embedding: dwte[inp[n]] += dout[n]; serial over tokens (repeated ids add in a fixed order) -------------- */
+void encoder_backward(float *dwte, const float *dout, const int32_t *inp, int N, int d) {
+    for (int n = 0; n < N; n++) {
+        float *g = dwte + (size_t)inp[n] * d;
+        const float *s = dout + (size_t)n * d;
+        for (int c = 0; c < d; c++) g[c] += s[c];
+    }
+}
+
+/* ---- norms ------------------------------------------------------------------------------------------------
+ * x̂ = (x − μ)·r, y = x̂·w, g = dy·w:
+ *   RMSNorm:   dx = r·(g − x̂·mean(g·x̂))            LayerNorm: dx = r·(g − mean(g) − x̂·mean(g·x̂))
+ *   dw += Σ_n dy·x̂.
+ * dw is reduced first (it reads dout), then dx is written row by row, so dinp may alias dout (in place). */
+void norm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *mean,
+                   const float *rstd, int N, int C, size_t in_stride, size_t dout_stride, size_t dinp_stride,
+                   enum olmo_norm_type type, int accumulate) {
+    if (dw) {
+#pragma omp parallel for schedule(static)
+        for (int c = 0; c < C; c++) {
+            double s = 0;
+            for (int n = 0; n < N; n++) {
+                float mu = mean ? mean[n] : 0.0f;
+                s += (double)dout[(size_t)n * dout_stride + c] * ((inp[(size_t)n * in_stride + c] - mu) * rstd[n]);
+            }
+            dw[c] += (float)s;
+        }
+    }
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * in_stride, *dy = dout + (size_t)n * dout_stride;
+        float *dx = dinp + (size_t)n * dinp_stride;
+        float mu = mean ? mean[n] : 0.0f, r = rstd[n];
+        double sg = 0, sgx = 0;
+        for (int c = 0; c < C; c++) {
+            float g = dy[c] * (w ? w[c] : 1.0f);
+            sg += g;
+            sgx += (double)g * ((x[c] - mu) * r);
+        }
+        float mg = type == NORM_RMSNORM ? 0.0f : (float)(sg / C), mgx = (float)(sgx / C);
+        for (int c = 0; c < C; c++) {
+            float g = dy[c] * (w ? w[c] : 1.0f);
+            float v = r * (g - mg - (x[c] - mu) * r * mgx);
+            dx[c] = accumulate ? dx[c] + v : v;
+        }
+    }
+}
+
+/* ---- clip_qkv: clamp passes the gradient where −clip ≤ raw ≤ clip (PyTorch's convention) -------------------- */
+void clip_backward(float *dx, const float *raw, size_t n, float clip) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        if (raw[i] > clip || raw[i] < -clip) dx[i] = 0.0f;
+}
+
+/* ---- RoPE: the transpose of the rotation, in place ---------------------------------------------------------- */
+void rope_backward(float *dx, const float *cosb, const float *sinb, int B, int T, int nh, int hd, size_t stride) {
+    int half = hd / 2;
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < B * T; n++) {
+        const float *cs = cosb + (size_t)(n % T) * half, *sn = sinb + (size_t)(n % T) * half;
+        for (int h = 0; h < nh; h++) {
+            float *v = dx + (size_t)n * stride + (size_t)h * hd;
+            for (int j = 0; j < half; j++) {
+                float a = v[j], b = v[j + half];
+                v[j] = a * cs[j] + b * sn[j];
+                v[j + half] = b * cs[j] - a * sn[j];
+            }
+        }
+    }
+}
+
+/* ---- attention, one (batch, kv head) per task so the dK/dV rows of a GQA group are owned by one thread ------
+ * For query head h, row i with probabilities p (row of att) and upstream do:
+ *   dp_j = do·v_j;  ds_j = p_j·(dp_j − Σ_k p_k·dp_k)·scale;  dq_i = Σ_j ds_j·k_j;  dk_j += ds_j·q_i;  dv_j += p_j·do */
+void attention_backward(float *dqkv, const float *dout, const float *att, const float *qkv, int B, int T, int H,
+                        int Hkv, int hd, const struct train_scratch *sc) {
+    int d = H * hd, kvd = Hkv * hd, C3 = d + 2 * kvd, grp = H / Hkv;
+    float scale = 1.0f / sqrtf((float)hd);
+#pragma omp parallel num_threads(sc->threads)
+    {
+        float *dp = train_scratch(sc, 0), *Vt = train_scratch(sc, 1);
+#pragma omp for schedule(static)
+        for (int bg = 0; bg < B * Hkv; bg++) {
+            int b = bg / Hkv, g = bg % Hkv;
+            const float *base = qkv + (size_t)b * T * C3;
+            float *dbase = dqkv + (size_t)b * T * C3;
+            for (int j = 0; j < T; j++) {
+                memset(dbase + (size_t)j * C3 + d + g * hd, 0, (size_t)hd * sizeof(float));
+                memset(dbase + (size_t)j * C3 + d + kvd + g * hd, 0, (size_t)hd * sizeof(float));
+                for (int c = 0; c < hd; c++) Vt[(size_t)c * T + j] = base[(size_t)j * C3 + d + kvd + g * hd + c];
+            }
+            for (int h = g * grp; h < (g + 1) * grp; h++) {
+                for (int i = 0; i < T; i++) {
+                    const float *p = att + (((size_t)b * H + h) * T + i) * T;
+                    const float *dout_i = dout + ((size_t)b * T + i) * d + h * hd;
+                    const float *q = base + (size_t)i * C3 + h * hd;
+                    for (int j = 0; j <= i; j++) dp[j] = 0.0f;
+                    for (int c = 0; c < hd; c++) {
+                        float oc = dout_i[c];
+                        const float *vt = Vt + (size_t)c * T;
+#pragma omp simd
+                        for (int j = 0; j <= i; j++) dp[j] += oc * vt[j];
+                    }
+                    float s = 0.0f;
+                    for (int j = 0; j <= i; j++) s += p[j] * dp[j];
+                    float *dq = dbase + (size_t)i * C3 + h * hd;
+                    for (int c = 0; c < hd; c++) dq[c] = 0.0f;
+                    for (int j = 0; j <= i; j++) {
+                        float ds = p[j] * (dp[j] - s) * scale, pj = p[j];
+                        const float *k = base + (size_t)j * C3 + d + g * hd;
+                        float *dk = dbase + (size_t)j * C3 + d + g * hd, *dv = dk + kvd;
+#pragma omp simd
+                        for (int c = 0; c < hd; c++) {
+                            dq[c] += ds * k[c];
+                            dk[c] += ds * q[c];
+                            dv[c] += pj * dout_i[c];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- SwiGLU: a = silu(g)·u;  dg = da·u·σ(g)·(1 + g·(1 − σ(g))),  du = da·silu(g) --------------------------- */
+void swiglu_backward(float *dgu, const float *dact, const float *gu, int N, int I) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const float *g = gu + (size_t)n * 2 * I, *u = g + I, *da = dact + (size_t)n * I;
+        float *dg = dgu + (size_t)n * 2 * I, *du = dg + I;
+        for (int i = 0; i < I; i++) {
+            float sg = 1.0f / (1.0f + expf(-g[i]));
+            dg[i] = da[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
+            du[i] = da[i] * g[i] * sg;
+        }
+    }
+}
+
+/* ---- the model ------------------------------------------------------------------------------------------------ */
+
+/* One block, the reverse of block_forward. dres enters as ∂loss/∂(block output) and leaves as ∂loss/∂x. */
+static int block_backward(struct train_model *m, int l, const float *x, float *dres, int B, int T) {
+    const struct olmo_config *c = &m->cfg;
+    const struct train_layer *w = &m->layers[l];
+    struct train_layer_acts *a = &m->acts->layer[l];
+    struct train_acts *s = m->acts;
+    const float *P = m->params;
+    float *G = m->grads;
+    int N = B * T, d = c->d_model, kvd = c->n_kv_heads * c->head_dim, C3 = d + 2 * kvd, I = c->d_ff;
+    int after = c->norm_after;
+#define W(off) ((off) == TRAIN_NONE ? NULL : P + (off))
+#define DW(off) ((off) == TRAIN_NONE ? NULL : G + (off))
+    /* MLP sublayer: out = h + Norm2(fo) (after) or h + fo */
+    const float *dfo = dres;
+    if (after) {
+        norm_backward(s->d_fo, DW(w->norm2), dres, a->fo, W(w->norm2), a->ln2_mean, a->ln2_rstd, N, d, d, d, d,
+                      c->norm_type, 0);
+        dfo = s->d_fo;
+    }
+    if (train_mm(m, s->d_act, dfo, P + w->wdown, N, I, d, 0, 0, 0.0f)) return -1;     /* [N,I] = [N,d]·[d,I] */
+    if (train_mm(m, G + w->wdown, dfo, a->act, d, I, N, 1, 0, 1.0f)) return -1;      /* [d,I] += dfoᵀ·act */
+    swiglu_backward(s->d_gu, s->d_act, a->gu, N, I);                                   /* [N, 2I] */
+    const float *min = after ? a->resid_mid : a->ln2;
+    if (train_mm(m, G + w->wgu, s->d_gu, min, 2 * I, d, N, 1, 0, 1.0f)) return -1;   /* [2I,d] += d_guᵀ·min */
+    if (after) {
+        if (train_mm(m, dres, s->d_gu, P + w->wgu, N, d, 2 * I, 0, 0, 1.0f)) return -1;   /* dres += */
+    } else {
+        if (train_mm(m, s->d_ln, s->d_gu, P + w->wgu, N, d, 2 * I, 0, 0, 0.0f)) return -1;
+        norm_backward(dres, DW(w->norm2), s->d_ln, a->resid_mid, W(w->norm2), a->ln2_mean, a->ln2_rstd, N, d, d, d,
+                      d, c->norm_type, 1);
+    }
+    /* dres is now ∂loss/∂resid_mid. Attention sublayer: h = x + Norm1(ao) (after) or x + ao */
+    const float *dao = dres;
+    if (after) {
+        norm_backward(s->d_ao, DW(w->norm1), dres, a->ao, W(w->norm1), a->ln1_mean, a->ln1_rstd, N, d, d, d, d,
+                      c->norm_type, 0);
+        dao = s->d_ao;
+    }
+    if (train_mm(m, s->d_atty, dao, P + w->wo, N, d, d, 0, 0, 0.0f)) return -1;       /* [N, d] */
+    if (train_mm(m, G + w->wo, dao, a->atty, d, d, N, 1, 0, 1.0f)) return -1;        /* [d, d] */
+    attention_backward(s->d_qkv, s->d_atty, a->att, a->qkvr, B, T, c->n_heads, c->n_kv_heads, c->head_dim,
+                       &s->scratch);                                                   /* [N, C3] */
+    rope_backward(s->d_qkv, s->rope_cos, s->rope_sin, B, T, c->n_heads, c->head_dim, C3);
+    rope_backward(s->d_qkv + d, s->rope_cos, s->rope_sin, B, T, c->n_kv_heads, c->head_dim, C3);
+    if (c->qk_norm) {   /* in place on the q and k parts; the norm's input is the clipped projection */
+        const float *qin = a->qkv;
+        if (c->clip_qkv > 0) {
+            memcpy(s->d_qkv2, a->qkv, (size_t)N * C3 * sizeof(float));
+            clip_forward(s->d_qkv2, (size_t)N * C3, c->clip_qkv);
+            qin = s->d_qkv2;
+        }
+        norm_backward(s->d_qkv, DW(w->q_norm), s->d_qkv, qin, W(w->q_norm), NULL, a->q_rstd, N, d, C3, C3, C3,
+                      NORM_RMSNORM, 0);
+        norm_backward(s->d_qkv + d, DW(w->k_norm), s->d_qkv + d, qin + d, W(w->k_norm), NULL, a->k_rstd, N, kvd,
+                      C3, C3, C3, NORM_RMSNORM, 0);
+    }
+    if (c->clip_qkv > 0) clip_backward(s->d_qkv, a->qkv, (size_t)N * C3, c->clip_qkv);
+    const float *ain = after ? x : a->ln1;
+    if (train_mm(m, G + w->wqkv, s->d_qkv, ain, C3, d, N, 1, 0, 1.0f)) return -1;    /* [C3, d] */
+    if (after) {
+        if (train_mm(m, dres, s->d_qkv, P + w->wqkv, N, d, C3, 0, 0, 1.0f)) return -1;
+    } else {
+        if (train_mm(m, s->d_ln, s->d_qkv, P + w->wqkv, N, d, C3, 0, 0, 0.0f)) return -1;
+        norm_backward(dres, DW(w->norm1), s->d_ln, x, W(w->norm1), a->ln1_mean, a->ln1_rstd, N, d, d, d, d,
+                      c->norm_type, 1);
+    }
+#undef W
+#undef DW
+    return 0;
+}
+
+int train_backward_pass(struct train_model *m, const int32_t *inputs, int B, int T) {
+    const struct olmo_config *c = &m->cfg;
+    struct train_acts *a = m->acts;
+    int N = B * T, d = c->d_model, V = c->vocab_size, L = c->n_layers;
+    size_t Nd = (size_t)N * d;
+    float *G = m->grads;
+    /* LM head: a->logits holds ∂loss/∂logits [N, V] */
+    if (train_mm(m, a->d_ln, a->logits, m->params + m->lm_head, N, d, V, 0, 0, 0.0f)) return -1;   /* [N, d] */
+    if (train_mm(m, G + m->lm_head, a->logits, a->lnf, V, d, N, 1, 0, 1.0f)) return -1;           /* [V, d] */
+    const float *wf = m->final_norm == TRAIN_NONE ? NULL : m->params + m->final_norm;
+    float *dwf = m->final_norm == TRAIN_NONE ? NULL : G + m->final_norm;
+    norm_backward(a->d_resid, dwf, a->d_ln, a->resid + L * Nd, wf, a->lnf_mean, a->lnf_rstd, N, d, d, d, d,
+                  c->norm_type, 0);
+    for (int l = L - 1; l >= 0; l--)
+        if (block_backward(m, l, a->resid + l * Nd, a->d_resid, B, T)) return -1;
+    encoder_backward(G + m->embed, a->d_resid, inputs, N, d);
+    return 0;
+}
