@@ -61,7 +61,7 @@ void train_data_close(struct train_data *d);
 int train_data_locate(const struct train_data *d, uint64_t index, size_t *file, uint64_t *start);
 /* Copies instance `index`'s T tokens into out. */
 int train_data_instance(const struct train_data *d, uint64_t index, uint32_t *out);
-/* The OLMo-2 repetition filter on T tokens: 1 if the instance is kept, 0 if masked. */
+/* The OLMo-2 repetition filter on T tokens: 1 if the instance is kept, 0 if masked, -1 out of memory. */
 int train_data_instance_ok(const int32_t *tokens, int n, int min_period, int max_period, int max_count);
 
 /* Steps in one epoch for this data and global batch (see data_order_steps_per_epoch). */
