@@ -9,6 +9,8 @@
 
 static const struct olmo_command commands[] = {
     {"tokenizer", "encode / decode text with a tokenizer.json, or train a new BPE tokenizer", cmd_tokenizer},
+    {"generate", "continue a prompt with a Hugging Face OLMo checkpoint, streaming the text", cmd_generate},
+    {"chat", "multi-turn chat with an OLMo Instruct checkpoint (its chat template), stdin or terminal", cmd_chat},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
