@@ -11,6 +11,8 @@ struct olmo_command {
 
 int cmd_tokenizer(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);   /* `olmo tokenizer train`, called by cmd_tokenizer */
+int cmd_generate(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 

@@ -241,7 +241,7 @@ def byte_tokenizer(V, eos):
     byte_char = {b: chr(c) for b, c in zip(bs, cs)}
     vocab = {byte_char[b]: b for b in range(256)}
     merges = []
-    for a, b in [("t", "h"), ("th", "e"), ("Ġ", "t"), ("Ġt", "he"), ("Ġ", "a"), ("i", "n"), ("o", "n"), ("e", "r")]:
+    for a, b in [("t", "h"), ("th", "e"), ("Ġ", "t"), ("Ġt", "h"), ("Ġth", "e"), ("Ġ", "a"), ("i", "n"), ("o", "n")]:
         merges.append(f"{a} {b}")
         vocab[a + b] = len(vocab)
     tok = {
