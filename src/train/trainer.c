@@ -232,7 +232,7 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
 
     const struct train_loss_opts lo_base = {(float)p.z_loss_mult, 1.0};
     const uint64_t total = p.data.order.total;
-    double t_run = olmo_now(), t_after_first = 0;
+    double t_run = olmo_now(), step_time_after_first = 0;
     int64_t tokens_after_first = 0, first_step = st.step + 1;
     for (int64_t step = st.step + 1; step <= p.max_steps; step++) {
         double t0 = olmo_now();
@@ -285,10 +285,8 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
         st.examples_seen_this_epoch += n_global;
         double dt = olmo_now() - t0;
         st.train_seconds += dt;
-        if (step == first_step) {
-            t_after_first = olmo_now();
-            tokens_after_first = st.tokens_seen;
-        }
+        if (step == first_step) tokens_after_first = st.tokens_seen;
+        else step_time_after_first += dt;   /* the first step warms caches and allocators: not counted */
         r.final_loss = ce + z;
         r.final_step = step;
         r.steps_done++;
@@ -305,10 +303,11 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
         maybe_kill("OLMO_TEST_KILL_AFTER_STEP", step);
     }
     r.seconds = olmo_now() - t_run;
-    if (r.steps_done > 1 && olmo_now() > t_after_first)
-        r.tokens_per_s = (double)(st.tokens_seen - tokens_after_first) / (olmo_now() - t_after_first);
+    /* training throughput: step time only (checkpoint writing excluded) */
+    if (r.steps_done > 1 && step_time_after_first > 0)
+        r.tokens_per_s = (double)(st.tokens_seen - tokens_after_first) / step_time_after_first;
     else if (r.seconds > 0)
-        r.tokens_per_s = (double)(st.tokens_seen) / r.seconds;
+        r.tokens_per_s = (double)(r.steps_done * B * T) / r.seconds;
     if (have_metrics) {
         metrics_newline(&mt);
         char *png = olmo_path_join(p.save_folder, "loss.png");

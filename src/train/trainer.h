@@ -34,7 +34,7 @@ struct trainer_result {
     int64_t steps_done;         /* optimizer steps taken by this invocation */
     int64_t final_step;
     double final_loss;          /* loss of the last step */
-    double tokens_per_s;        /* global tokens per second over the run (excluding the first step) */
+    double tokens_per_s;        /* global tokens per second of step time (first step and checkpoints excluded) */
     double seconds;
     char last_checkpoint[512];  /* folder of the newest checkpoint written ("" if none) */
 };
