@@ -19,3 +19,7 @@ if [ "$n" = 3 ]; then echo "PASS demo_samples_printed"; else echo "FAIL demo_sam
 # the written config trains again as it is (resume finds step 12 = the end: nothing left to do)
 if "$OLMO" train "$tmp/out/demo.yaml" --resume -q 2>"$tmp/resume.err"; then echo "PASS demo_config_reusable"
 else echo "FAIL demo_config_reusable: $(tail -1 "$tmp/resume.err")"; fi
+# the checkpoint (with its tokenizer.json) runs as it is in `olmo generate`
+out=$("$OLMO" generate -m "$tmp/out/run/step-12" -p "Permission is" -n 5 -t 1 2>"$tmp/gen.err")
+if [ $? = 0 ] && [ -n "$out" ]; then echo "PASS demo_checkpoint_generates"
+else echo "FAIL demo_checkpoint_generates: $(tail -1 "$tmp/gen.err")"; fi

@@ -326,7 +326,8 @@ static void usage(FILE *fp) {
                 "Builds a corpus from the license texts on this machine, trains a BPE tokenizer and a tiny OLMo-2\n"
                 "model on it, saves a Hugging Face checkpoint and prints samples.\n"
                 "  --out DIR     where everything goes (default ./demo-out)\n"
-                "  --seconds S   training time to aim for (default 100; the step count is sized to this machine)\n"
+                "  --seconds S   training time to aim for (default 100; the step count is sized to this machine,\n"
+                "                training stops at 1.5 S in any case)\n"
                 "  --quick       a few seconds in all (a smoke test of the whole pipeline)\n");
 }
 
@@ -390,7 +391,8 @@ int cmd_demo(int argc, char **argv) {
     if (write_config(cfg_path, out, &z, vocab, eos, pad < 0 ? eos : pad) != 0) goto out;
     fprintf(stderr, "[4/5] training: a tiny OLMo-2 (d_model %d, %d layers, vocab %d), %d steps of %d x %d tokens; "
                     "config %s\n", z.d_model, z.n_layers, vocab, z.steps, z.batch, z.seq, cfg_path);
-    struct trainer_opts to = {.config_path = cfg_path};
+    /* the step count was sized for `budget` seconds; a machine that gets busier meanwhile is cut off at 1.5x */
+    struct trainer_opts to = {.config_path = cfg_path, .max_seconds = quick ? 0 : 1.5 * budget};
     struct trainer_result tr;
     if (trainer_run(&to, &tr) != 0) goto out;
 
@@ -409,7 +411,7 @@ int cmd_demo(int argc, char **argv) {
     }
     fprintf(stderr, "\ndone in %.0f s (training %.0f tokens/s). Written:\n"
                     "  tokenizer         %s\n  token file        %s\n  training config   %s\n"
-                    "  HF checkpoint     %s/step-%lld/  (olmo generate %s/step-%lld \"Permission is\")\n"
+                    "  HF checkpoint     %s/step-%lld/  (olmo generate -m %s/step-%lld -p \"Permission is\")\n"
                     "  metrics           %s/metrics.jsonl, %s/loss.png\n",
             olmo_now() - t0, tr.tokens_per_s, tok_path, data_path, cfg_path, run_dir, (long long)tr.final_step,
             run_dir, (long long)tr.final_step, run_dir, run_dir);

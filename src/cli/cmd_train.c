@@ -13,13 +13,14 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: olmo train CONFIG.yaml [--key.sub=value ...] [--resume] [--init-from DIR] [-q]\n\n"
+            "usage: olmo train CONFIG.yaml [--key.sub=value ...] [--resume] [--init-from DIR] [--max-seconds S] [-q]\n\n"
             "Trains an OLMo / OLMo-2 model with an OLMo training YAML (OLMo's own configs work as they are once\n"
             "data.paths point at local token files). Under `mpirun -np P` it runs data parallel.\n\n"
             "  --key.sub=value   override a config value, as OLMo's trainer does (--model.d_model=256,\n"
             "                    --global_train_batch_size=8, --max_duration=100, --save_folder=runs/a)\n"
             "  --resume          continue from the newest complete checkpoint in save_folder (bit for bit)\n"
             "  --init-from DIR   start from a Hugging Face olmo / olmo2 / llama checkpoint (optimizer fresh)\n"
+            "  --max-seconds S   stop with a checkpoint once S seconds of training have passed\n"
             "  -q, --quiet       no progress line\n\n"
             "Writes save_folder/step-N/ (Hugging Face layout + optimizer + trainer state), metrics.jsonl and\n"
             "loss.png. docs/training.md describes all of it.\n");
@@ -47,6 +48,8 @@ int cmd_train(int argc, char **argv) {
                 return 2;
             }
             o.init_from = argv[++i];
+        } else if (!strcmp(a, "--max-seconds") && i + 1 < argc) {
+            o.max_seconds = atof(argv[++i]);
         } else if (!strncmp(a, "--init-from=", 12)) {
             o.init_from = a + 12;
         } else if (a[0] == '-' && a[1] == '-' && strchr(a, '=')) {

@@ -114,7 +114,9 @@ int metrics_log(struct train_metrics *m, const struct metrics_step *s) {
                 s->step, m->total_steps, loss, m->tok_s_ema, s->lr, s->grad_norm, el, eta);
         m->line_open = 1;
         if (last) metrics_newline(m);
-    } else if (last || (s->step - m->start_step) % m->print_every == 0 || s->step == m->start_step + 1) {
+    } else if (last || (s->step - m->start_step) % m->print_every == 0 || s->step == m->start_step + 1 ||
+               olmo_now() - m->last_print > 10) {   /* at least every 10 s when runs stop early (--max-seconds) */
+        m->last_print = olmo_now();
         fprintf(stderr, "step %" PRId64 "/%" PRId64 " | loss %.4f | %.0f tok/s | lr %.2e | gnorm %.3f | %s, ETA %s\n",
                 s->step, m->total_steps, loss, m->tok_s_ema, s->lr, s->grad_norm, el, eta);
     }

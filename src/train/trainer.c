@@ -297,10 +297,19 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
             if (metrics_log(&mt, &ms) != 0) goto out;
         }
         int last = step == p.max_steps;
+        if (o->max_seconds > 0 && !last) {
+            int32_t out_of_time = olmo_now() - t_run > o->max_seconds;
+            if (dist_allreduce_max_i32(&out_of_time) != 0) goto out;   /* the ranks' clocks differ: agree */
+            if (out_of_time) {
+                last = 1;
+                r.stopped_by_time = 1;
+            }
+        }
         if ((p.save_interval > 0 && step % p.save_interval == 0) || last) {
             if (save(m, &st, &p, r.last_checkpoint, sizeof r.last_checkpoint) != 0) goto out;
         }
         maybe_kill("OLMO_TEST_KILL_AFTER_STEP", step);
+        if (last) break;
     }
     r.seconds = olmo_now() - t_run;
     /* training throughput: step time only (checkpoint writing excluded) */
@@ -310,6 +319,9 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
         r.tokens_per_s = (double)(r.steps_done * B * T) / r.seconds;
     if (have_metrics) {
         metrics_newline(&mt);
+        if (r.stopped_by_time)
+            olmo_log_info("time limit of %.0f s reached: stopped at step %" PRId64 " of %" PRId64 " (--resume goes on)",
+                          o->max_seconds, r.final_step, p.max_steps);
         char *png = olmo_path_join(p.save_folder, "loss.png");
         if (png && metrics_plot(mt.jsonl_path, png, p.run_name[0] ? p.run_name : "training loss") == 0 &&
             olmo_file_exists(png))

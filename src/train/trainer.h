@@ -28,11 +28,14 @@ struct trainer_opts {
     int resume;                 /* continue from save_folder's newest complete checkpoint */
     const char *init_from;      /* Hugging Face checkpoint folder to start from, or NULL */
     int quiet;                  /* no progress line / info messages */
+    double max_seconds;         /* > 0: stop (with a checkpoint) after the first step that ends past this much
+                                   training time; the schedule is not rescaled (the demo's time cap) */
 };
 
 struct trainer_result {
     int64_t steps_done;         /* optimizer steps taken by this invocation */
     int64_t final_step;
+    int stopped_by_time;        /* max_seconds ended the run before max_duration */
     double final_loss;          /* loss of the last step */
     double tokens_per_s;        /* global tokens per second of step time (first step and checkpoints excluded) */
     double seconds;
