@@ -228,7 +228,8 @@ struct demo_size {
     double lr;
 };
 
-static int write_config(const char *path, const char *out, const struct demo_size *z, int vocab, int eos, int pad) {
+static int write_config(const char *path, const char *out, const struct demo_size *z, int vocab, int eos, int pad,
+                        const char *precision) {
     FILE *fp = fopen(path, "w");
     if (!fp) return olmo_err_errno("cannot create %s", path);
     /* An OLMo-2 style config in OLMo's own keys: `olmo train demo.yaml` runs it again as it is. */
@@ -246,12 +247,12 @@ static int write_config(const char *path, const char *out, const struct demo_siz
             "scheduler:\n  name: cosine_with_warmup\n  t_warmup: %d\n  alpha_f: 0.1\n  warmup_min_lr: 0.0\n"
             "softmax_auxiliary_loss: true\nauxiliary_loss_multiplier: 1.0e-5\n"
             "max_duration: %d\nglobal_train_batch_size: %d\ndevice_train_microbatch_size: %d\n"
-            "max_grad_norm: 1.0\nprecision: fp32\n"
+            "max_grad_norm: 1.0\nprecision: %s\n"
             "data:\n  paths: [%s/data/train.npy]\n  memmap_dtype: uint16\n  drop_last: true\n"
             "tokenizer:\n  identifier: %s/tokenizer.json\n"
             "save_folder: %s/run\nsave_overwrite: true\nsave_interval: %d\n",
             z->d_model, z->n_heads, z->n_layers, z->seq, vocab, vocab, eos, pad, z->lr, z->warmup, z->steps,
-            z->batch, z->micro, out, out, out, z->steps / 2 > 0 ? z->steps / 2 : 1);
+            z->batch, z->micro, precision, out, out, out, z->steps / 2 > 0 ? z->steps / 2 : 1);
     if (fclose(fp) != 0) return olmo_err_errno("error writing %s", path);
     return 0;
 }
@@ -292,13 +293,13 @@ static char *sample(const struct olmo_model *m, const struct olmo_tokenizer *tok
 
 /* Times two training steps of the demo model on random tokens, so the run can be sized to the time budget on
  * this machine (fast or slow, idle or shared). Returns tokens per second, or -1. */
-static double calibrate(const struct demo_size *z, int vocab) {
+static double calibrate(const struct demo_size *z, int vocab, enum train_precision prec) {
     struct olmo_config c = {.arch = ARCH_OLMO2, .norm_type = NORM_RMSNORM, .norm_after = 1, .qk_norm = 1,
                             .d_model = z->d_model, .n_layers = z->n_layers, .n_heads = z->n_heads,
                             .n_kv_heads = z->n_heads, .head_dim = z->d_model / z->n_heads, .d_ff = 4 * z->d_model,
                             .vocab_size = vocab, .max_seq_len = z->seq, .rope_theta = 500000.0f, .norm_eps = 1e-6f,
                             .bos_token_id = -1, .eos_token_id = 0, .pad_token_id = 1};
-    struct train_model *m = train_model_create(&c, z->micro, z->seq, TRAIN_PREC_FP32);
+    struct train_model *m = train_model_create(&c, z->micro, z->seq, prec);
     int32_t *in = olmo_malloc(sizeof(int32_t) * (size_t)(z->micro * z->seq));
     int32_t *tg = olmo_malloc(sizeof(int32_t) * (size_t)(z->micro * z->seq));
     double best = -1;
@@ -379,16 +380,24 @@ int cmd_demo(int argc, char **argv) {
             (double)c.bytes / (double)n_tok, data_path, olmo_now() - t);
 
     int vocab = (tok_vocab_size(tok) + 127) / 128 * 128;   /* padded like OLMo's embedding_size */
+    const char *precision = "fp32";
     if (!quick) {
-        double tps = calibrate(&z, vocab);
-        if (tps <= 0) goto out;
+        /* bf16 matrix products (fp32 master weights) are faster where the CPU has bf16 units, slower where
+         * oneDNN must emulate them: measure both and keep the faster */
+        double tps = calibrate(&z, vocab, TRAIN_PREC_FP32), tps16 = calibrate(&z, vocab, TRAIN_PREC_BF16);
+        olmo_err_clear();
+        if (tps16 > 1.1 * tps) {
+            tps = tps16;
+            precision = "amp_bf16";
+        }
+        if (tps <= 0) { olmo_err("the demo model could not run a training step"); goto out; }
         double steps = budget * tps / (double)(z.batch * z.seq);
         z.steps = steps < 60 ? 60 : steps > 2000 ? 2000 : (int)steps;
         z.warmup = z.steps / 10;
-        fprintf(stderr, "      this machine trains the demo model at about %.0f tokens/s: %d steps fit in %.0f s\n",
-                tps, z.steps, budget);
+        fprintf(stderr, "      this machine trains the demo model at about %.0f tokens/s (%s): %d steps fit in %.0f s\n",
+                tps, precision, z.steps, budget);
     }
-    if (write_config(cfg_path, out, &z, vocab, eos, pad < 0 ? eos : pad) != 0) goto out;
+    if (write_config(cfg_path, out, &z, vocab, eos, pad < 0 ? eos : pad, precision) != 0) goto out;
     fprintf(stderr, "[4/5] training: a tiny OLMo-2 (d_model %d, %d layers, vocab %d), %d steps of %d x %d tokens; "
                     "config %s\n", z.d_model, z.n_layers, vocab, z.steps, z.batch, z.seq, cfg_path);
     /* the step count was sized for `budget` seconds; a machine that gets busier meanwhile is cut off at 1.5x */
