@@ -81,57 +81,37 @@ void rope_backward(float *dx, const float *cosb, const float *sinb, int B, int T
     }
 }
 
-/* ---- attention, one (batch, kv head) per task so the dK/dV rows of a GQA group are owned by one thread ------
- * For query head h, row i with probabilities p (row of att) and upstream do:
- *   dp_j = do·v_j;  ds_j = p_j·(dp_j − Σ_k p_k·dp_k)·scale;  dq_i = Σ_j ds_j·k_j;  dk_j += ds_j·q_i;  dv_j += p_j·do */
-void attention_backward(float *dqkv, const float *dout, const float *att, const float *qkv, int B, int T, int H,
-                        int Hkv, int hd, const struct train_scratch *sc) {
-    int d = H * hd, kvd = Hkv * hd, C3 = d + 2 * kvd, grp = H / Hkv;
-    float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel num_threads(sc->threads)
-    {
-        float *dp = train_scratch(sc, 0), *Vt = train_scratch(sc, 1);
-#pragma omp for schedule(static)
-        for (int bg = 0; bg < B * Hkv; bg++) {
-            int b = bg / Hkv, g = bg % Hkv;
-            const float *base = qkv + (size_t)b * T * C3;
-            float *dbase = dqkv + (size_t)b * T * C3;
-            for (int j = 0; j < T; j++) {
-                memset(dbase + (size_t)j * C3 + d + g * hd, 0, (size_t)hd * sizeof(float));
-                memset(dbase + (size_t)j * C3 + d + kvd + g * hd, 0, (size_t)hd * sizeof(float));
-                for (int c = 0; c < hd; c++) Vt[(size_t)c * T + j] = base[(size_t)j * C3 + d + kvd + g * hd + c];
-            }
-            for (int h = g * grp; h < (g + 1) * grp; h++) {
-                for (int i = 0; i < T; i++) {
-                    const float *p = att + (((size_t)b * H + h) * T + i) * T;
-                    const float *dout_i = dout + ((size_t)b * T + i) * d + h * hd;
-                    const float *q = base + (size_t)i * C3 + h * hd;
-                    for (int j = 0; j <= i; j++) dp[j] = 0.0f;
-                    for (int c = 0; c < hd; c++) {
-                        float oc = dout_i[c];
-                        const float *vt = Vt + (size_t)c * T;
-#pragma omp simd
-                        for (int j = 0; j <= i; j++) dp[j] += oc * vt[j];
-                    }
-                    float s = 0.0f;
-                    for (int j = 0; j <= i; j++) s += p[j] * dp[j];
-                    float *dq = dbase + (size_t)i * C3 + h * hd;
-                    for (int c = 0; c < hd; c++) dq[c] = 0.0f;
-                    for (int j = 0; j <= i; j++) {
-                        float ds = p[j] * (dp[j] - s) * scale, pj = p[j];
-                        const float *k = base + (size_t)j * C3 + d + g * hd;
-                        float *dk = dbase + (size_t)j * C3 + d + g * hd, *dv = dk + kvd;
-#pragma omp simd
-                        for (int c = 0; c < hd; c++) {
-                            dq[c] += ds * k[c];
-                            dk[c] += ds * q[c];
-                            dv[c] += pj * dout_i[c];
-                        }
-                    }
-                }
-            }
-        }
+/* ---- causal softmax: dS = P ⊙ (dP − Σ_j P·dP) · scale per row, in place in datt (zero above the diagonal) ----- */
+static void softmax_causal_backward(float *datt, const float *att, int rows, int T, float scale) {
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        int i = r % T;
+        const float *p = att + (size_t)r * T;
+        float *dp = datt + (size_t)r * T;
+        float s = 0.0f;
+        for (int j = 0; j <= i; j++) s += p[j] * dp[j];
+        for (int j = 0; j <= i; j++) dp[j] = p[j] * (dp[j] - s) * scale;
+        for (int j = i + 1; j < T; j++) dp[j] = 0.0f;
     }
+}
+
+/* ---- attention: the products of attention_forward transposed, batched over (batch, kv head) ------------------
+ *   dP_g = dO_g·V_gᵀ;  dS = softmax backward;  dQ_g = dS_g·K_g;  dK_g = dS_gᵀ·Q_g;  dV_g = P_gᵀ·dO_g
+ * (the last two sum over the grp query heads sharing the kv head, as GQA requires). */
+int attention_backward(struct train_model *m, float *dqkvh, const float *dout, const float *att, const float *qkvh,
+                       float *datt, float *tmp, int B, int T) {
+    const struct olmo_config *c = &m->cfg;
+    int H = c->n_heads, Hkv = c->n_kv_heads, hd = c->head_dim, grp = H / Hkv, G = B * Hkv;
+    size_t N = (size_t)B * T;
+    const float *Q = qkvh, *K = Q + N * H * hd, *V = K + N * Hkv * hd;
+    float *dQ = dqkvh, *dK = dQ + N * H * hd, *dV = dK + N * Hkv * hd;
+    rows_to_heads(tmp, dout, (size_t)H * hd, B, T, H, hd);                          /* dO [B, H, T, hd] */
+    if (train_mm_batched(m, datt, tmp, V, G, grp * T, T, hd, 0, 1, 0.0f)) return -1;     /* dP [grp·T, T] */
+    softmax_causal_backward(datt, att, B * H * T, T, 1.0f / sqrtf((float)hd));
+    if (train_mm_batched(m, dQ, datt, K, G, grp * T, hd, T, 0, 0, 0.0f)) return -1;      /* [grp·T, hd] */
+    if (train_mm_batched(m, dK, datt, Q, G, T, hd, grp * T, 1, 0, 0.0f)) return -1;      /* [T, hd] */
+    if (train_mm_batched(m, dV, att, tmp, G, T, hd, grp * T, 1, 0, 0.0f)) return -1;     /* [T, hd] */
+    return 0;
 }
 
 /* ---- SwiGLU: a = silu(g)·u;  dg = da·u·σ(g)·(1 + g·(1 − σ(g))),  du = da·silu(g) --------------------------- */
@@ -190,8 +170,11 @@ static int block_backward(struct train_model *m, int l, const float *x, float *d
     }
     if (train_mm(m, s->d_atty, dao, P + w->wo, N, d, d, 0, 0, 0.0f)) return -1;       /* [N, d] */
     if (train_mm(m, G + w->wo, dao, a->atty, d, d, N, 1, 0, 1.0f)) return -1;        /* [d, d] */
-    attention_backward(s->d_qkv, s->d_atty, a->att, a->qkvr, B, T, c->n_heads, c->n_kv_heads, c->head_dim,
-                       &s->scratch);                                                   /* [N, C3] */
+    /* attention → head-major dq|dk|dv in d_qkv2 → token rows [N, C3] in d_qkv */
+    if (attention_backward(m, s->d_qkv2, s->d_atty, a->att, a->qkvr, s->d_att, s->att_tmp, B, T)) return -1;
+    heads_to_rows(s->d_qkv, C3, s->d_qkv2, B, T, c->n_heads, c->head_dim);
+    heads_to_rows(s->d_qkv + d, C3, s->d_qkv2 + (size_t)N * d, B, T, c->n_kv_heads, c->head_dim);
+    heads_to_rows(s->d_qkv + d + kvd, C3, s->d_qkv2 + (size_t)N * (d + kvd), B, T, c->n_kv_heads, c->head_dim);
     rope_backward(s->d_qkv, s->rope_cos, s->rope_sin, B, T, c->n_heads, c->head_dim, C3);
     rope_backward(s->d_qkv + d, s->rope_cos, s->rope_sin, B, T, c->n_kv_heads, c->head_dim, C3);
     if (c->qk_norm) {   /* in place on the q and k parts; the norm's input is the clipped projection */
