@@ -3,6 +3,7 @@
  * function says. Parameter-gradient reductions over tokens run per column in token order, so they are the same
  * for any thread count. Shapes: N = B·T, d, kvd, C3 = d + 2·kvd, I, V as in train_acts.h. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -22,33 +23,58 @@ void encoder_backward(float *dwte, const float *dout, const int32_t *inp, int N,
  * x̂ = (x − μ)·r, y = x̂·w, g = dy·w:
  *   RMSNorm:   dx = r·(g − x̂·mean(g·x̂))            LayerNorm: dx = r·(g − mean(g) − x̂·mean(g·x̂))
  *   dw += Σ_n dy·x̂.
- * dw is reduced first (it reads dout), then dx is written row by row, so dinp may alias dout (in place). */
+ * dw is reduced first (it reads dout), then dx is written row by row, so dinp may alias dout (in place).
+ * Row sums are fp32 in a fixed vector order (deterministic; widths here are ≤ a few thousand). */
 void norm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *mean,
                    const float *rstd, int N, int C, size_t in_stride, size_t dout_stride, size_t dinp_stride,
                    enum olmo_norm_type type, int accumulate) {
     if (dw) {
-#pragma omp parallel for schedule(static)
-        for (int c = 0; c < C; c++) {
-            double s = 0;
-            for (int n = 0; n < N; n++) {
-                float mu = mean ? mean[n] : 0.0f;
-                s += (double)dout[(size_t)n * dout_stride + c] * ((inp[(size_t)n * in_stride + c] - mu) * rstd[n]);
+        /* Σ_n dy·x̂ in fixed blocks of NORM_ROWS rows (row-contiguous, vectorisable), block sums added in block
+         * order: the same bits for any thread count. Falls back to a column walk if the partials can't be had. */
+        enum { NORM_ROWS = 64 };
+        int nb = (N + NORM_ROWS - 1) / NORM_ROWS;
+        float *part = malloc((size_t)nb * C * sizeof(float));
+        if (part) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
+            for (int blk = 0; blk < nb; blk++) {
+                float *pp = part + (size_t)blk * C;
+                for (int c = 0; c < C; c++) pp[c] = 0.0f;
+                for (int n = blk * NORM_ROWS; n < N && n < (blk + 1) * NORM_ROWS; n++) {
+                    const float *x = inp + (size_t)n * in_stride, *dy = dout + (size_t)n * dout_stride;
+                    float mu = mean ? mean[n] : 0.0f, r = rstd[n];
+#pragma omp simd
+                    for (int c = 0; c < C; c++) pp[c] += dy[c] * ((x[c] - mu) * r);
+                }
             }
-            dw[c] += (float)s;
+            for (int blk = 0; blk < nb; blk++)
+                for (int c = 0; c < C; c++) dw[c] += part[(size_t)blk * C + c];
+            free(part);
+        } else {
+#pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
+            for (int c = 0; c < C; c++) {
+                double s = 0;
+                for (int n = 0; n < N; n++) {
+                    float mu = mean ? mean[n] : 0.0f;
+                    s += (double)dout[(size_t)n * dout_stride + c] * ((inp[(size_t)n * in_stride + c] - mu) * rstd[n]);
+                }
+                dw[c] += (float)s;
+            }
         }
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * in_stride, *dy = dout + (size_t)n * dout_stride;
         float *dx = dinp + (size_t)n * dinp_stride;
         float mu = mean ? mean[n] : 0.0f, r = rstd[n];
-        double sg = 0, sgx = 0;
+        float sg = 0, sgx = 0;
+#pragma omp simd reduction(+ : sg, sgx)
         for (int c = 0; c < C; c++) {
             float g = dy[c] * (w ? w[c] : 1.0f);
             sg += g;
-            sgx += (double)g * ((x[c] - mu) * r);
+            sgx += g * ((x[c] - mu) * r);
         }
-        float mg = type == NORM_RMSNORM ? 0.0f : (float)(sg / C), mgx = (float)(sgx / C);
+        float mg = type == NORM_RMSNORM ? 0.0f : sg / C, mgx = sgx / C;
+#pragma omp simd
         for (int c = 0; c < C; c++) {
             float g = dy[c] * (w ? w[c] : 1.0f);
             float v = r * (g - mg - (x[c] - mu) * r * mgx);
@@ -59,7 +85,7 @@ void norm_backward(float *dinp, float *dw, const float *dout, const float *inp, 
 
 /* ---- clip_qkv: clamp passes the gradient where −clip ≤ raw ≤ clip (PyTorch's convention) -------------------- */
 void clip_backward(float *dx, const float *raw, size_t n, float clip) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > TRAIN_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         if (raw[i] > clip || raw[i] < -clip) dx[i] = 0.0f;
 }
@@ -67,7 +93,7 @@ void clip_backward(float *dx, const float *raw, size_t n, float clip) {
 /* ---- RoPE: the transpose of the rotation, in place ---------------------------------------------------------- */
 void rope_backward(float *dx, const float *cosb, const float *sinb, int B, int T, int nh, int hd, size_t stride) {
     int half = hd / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * T * nh * hd > TRAIN_PAR_MIN)
     for (int n = 0; n < B * T; n++) {
         const float *cs = cosb + (size_t)(n % T) * half, *sn = sinb + (size_t)(n % T) * half;
         for (int h = 0; h < nh; h++) {
@@ -83,7 +109,7 @@ void rope_backward(float *dx, const float *cosb, const float *sinb, int B, int T
 
 /* ---- causal softmax: dS = P ⊙ (dP − Σ_j P·dP) · scale per row, in place in datt (zero above the diagonal) ----- */
 static void softmax_causal_backward(float *datt, const float *att, int rows, int T, float scale) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)rows * T > TRAIN_PAR_MIN)
     for (int r = 0; r < rows; r++) {
         int i = r % T;
         const float *p = att + (size_t)r * T;
@@ -116,14 +142,21 @@ int attention_backward(struct train_model *m, float *dqkvh, const float *dout, c
 
 /* ---- SwiGLU: a = silu(g)·u;  dg = da·u·σ(g)·(1 + g·(1 − σ(g))),  du = da·silu(g) --------------------------- */
 void swiglu_backward(float *dgu, const float *dact, const float *gu, int N, int I) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * I > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         const float *g = gu + (size_t)n * 2 * I, *u = g + I, *da = dact + (size_t)n * I;
         float *dg = dgu + (size_t)n * 2 * I, *du = dg + I;
-        for (int i = 0; i < I; i++) {
-            float sg = 1.0f / (1.0f + expf(-g[i]));
-            dg[i] = da[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
-            du[i] = da[i] * g[i] * sg;
+        float e[256];
+        for (int i0 = 0; i0 < I; i0 += 256) {
+            int m = I - i0 < 256 ? I - i0 : 256;
+            for (int i = 0; i < m; i++) e[i] = -g[i0 + i];
+            train_exp_shift(e, m, 0.0f);   /* e = exp(−g) */
+            for (int k = 0; k < m; k++) {
+                int i = i0 + k;
+                float sg = 1.0f / (1.0f + e[k]);
+                dg[i] = da[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
+                du[i] = da[i] * g[i] * sg;
+            }
         }
     }
 }

@@ -34,7 +34,7 @@ void encoder_forward(float *out, const int32_t *inp, const float *wte, int N, in
  * QK-norm read q and k straight out of the fused qkv rows. */
 void norm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, int N, int C,
                   size_t in_stride, size_t out_stride, enum olmo_norm_type type, float eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * in_stride;
         float *y = out + (size_t)n * out_stride;
@@ -54,14 +54,14 @@ void norm_forward(float *out, float *mean, float *rstd, const float *inp, const 
 
 /* ---- clip_qkv: clamp in place to [-clip, clip] (OLMo clamps the fused qkv output, before QK-norm and RoPE) ---- */
 void clip_forward(float *x, size_t n, float clip) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > TRAIN_PAR_MIN)
     for (size_t i = 0; i < n; i++) x[i] = x[i] > clip ? clip : (x[i] < -clip ? -clip : x[i]);
 }
 
 /* ---- RoPE, rotate-half pairing (j with j + hd/2), on `nh` heads of width hd starting at x[n*stride] ---------- */
 void rope_forward(float *x, const float *cosb, const float *sinb, int B, int T, int nh, int hd, size_t stride) {
     int half = hd / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * T * nh * hd > TRAIN_PAR_MIN)
     for (int n = 0; n < B * T; n++) {
         const float *cs = cosb + (size_t)(n % T) * half, *sn = sinb + (size_t)(n % T) * half;
         for (int h = 0; h < nh; h++) {
@@ -77,7 +77,7 @@ void rope_forward(float *x, const float *cosb, const float *sinb, int B, int T, 
 
 /* ---- layout changes between token rows [N, stride] and head-major [B, nh, T, hd] ------------------------------ */
 void rows_to_heads(float *dst, const float *src, size_t src_stride, int B, int T, int nh, int hd) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * T * nh * hd > TRAIN_PAR_MIN)
     for (int n = 0; n < B * T; n++) {
         int b = n / T, t = n % T;
         for (int h = 0; h < nh; h++)
@@ -87,7 +87,7 @@ void rows_to_heads(float *dst, const float *src, size_t src_stride, int B, int T
 }
 
 void heads_to_rows(float *dst, size_t dst_stride, const float *src, int B, int T, int nh, int hd) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * T * nh * hd > TRAIN_PAR_MIN)
     for (int n = 0; n < B * T; n++) {
         int b = n / T, t = n % T;
         for (int h = 0; h < nh; h++)
@@ -99,7 +99,7 @@ void heads_to_rows(float *dst, size_t dst_stride, const float *src, int B, int T
 /* ---- causal softmax of score rows in place: row r of a [rows, T] block is query position i = r mod T ----------
  * p[j] = exp(scale·s[j] − max) / Σ for j ≤ i, 0 for j > i. */
 static void softmax_causal_forward(float *att, int rows, int T, float scale) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)rows * T > TRAIN_PAR_MIN)
     for (int r = 0; r < rows; r++) {
         int i = r % T;
         float *p = att + (size_t)r * T;
@@ -131,16 +131,22 @@ int attention_forward(struct train_model *m, float *out, float *att, const float
 
 /* ---- SwiGLU: act[n, i] = silu(gate[n, i]) · up[n, i], gu = [gate | up] of width 2I ---------------------------- */
 void swiglu_forward(float *act, const float *gu, int N, int I) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * I > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         const float *g = gu + (size_t)n * 2 * I, *u = g + I;
         float *a = act + (size_t)n * I;
-        for (int i = 0; i < I; i++) a[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        float e[256];
+        for (int i0 = 0; i0 < I; i0 += 256) {   /* exp(−g) vectorised in chunks, then silu(g)·u */
+            int m = I - i0 < 256 ? I - i0 : 256;
+            for (int k = 0; k < m; k++) e[k] = -g[i0 + k];
+            train_exp_shift(e, m, 0.0f);
+            for (int k = 0; k < m; k++) a[i0 + k] = g[i0 + k] / (1.0f + e[k]) * u[i0 + k];
+        }
     }
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > TRAIN_PAR_MIN)
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
@@ -149,7 +155,7 @@ void residual_forward(float *out, const float *a, const float *b, size_t n) {
  * replaced by d loss / d logits = (softmax·(1 + 2·zm·lse) − onehot) · grad_scale (0 for unlabelled rows). */
 void crossentropy_forward(float *logits, float *row_ce, float *row_lse, const int32_t *targets, int N, int V,
                           float zm, float grad_scale) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * V > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         float *l = logits + (size_t)n * V;
         int t = targets[n];

@@ -10,6 +10,10 @@
 #include "model/config.h"
 #include "train/train_model.h"
 
+/* Loops over fewer elements than this run on one thread: for tiny models a parallel region costs more than the
+ * work, and on a loaded machine a barrier can cost milliseconds. */
+#define TRAIN_PAR_MIN 32768
+
 /* p[j] ← exp(p[j] − shift) for j < n; returns Σ p[j] (vectorised, ~1 ulp; fixed summation order). */
 float train_exp_shift(float *p, int n, float shift);
 

@@ -152,7 +152,7 @@ static int grow(uint16_t **buf, size_t *cap, size_t n) {
 
 /* fp32 → bf16, round to nearest even, in parallel blocks. */
 static void to_bf16(uint16_t *dst, const float *src, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t blk = 0; blk < (n + 4095) / 4096; blk++) {
         size_t i = blk * 4096, end = i + 4096 < n ? i + 4096 : n;
 #ifdef __AVX512BF16__
