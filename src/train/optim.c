@@ -1,6 +1,8 @@
 /* optim.c — AdamW, weight-decay groups, global-norm clipping and learning-rate schedules (see optim.h). */
 #include "train/optim.h"
 
+#include "train/train_kernels.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -47,7 +49,7 @@ double optim_grad_norm(const float *g, size_t n) {
     double part[BLK];
     for (size_t c0 = 0; c0 < nchunks; c0 += BLK) {
         size_t nb = nchunks - c0 < BLK ? nchunks - c0 : BLK;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nb > 4)
         for (size_t k = 0; k < nb; k++) {
             size_t lo = (c0 + k) * NORM_CHUNK, hi = lo + NORM_CHUNK < n ? lo + NORM_CHUNK : n;
             double s = 0;
@@ -65,7 +67,7 @@ double optim_clip_grads(float *g, size_t n, double max_norm) {
     double coef = max_norm / (norm + 1e-6);
     if (coef > 1.0) coef = 1.0;
     float f = (float)coef;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > TRAIN_PAR_MIN)
     for (size_t i = 0; i < n; i++) g[i] *= f;
     return norm;
 }
@@ -84,7 +86,7 @@ void optim_adamw_step(struct train_model *m, const struct optim_adamw *o, double
         float *w = m->params + p->offset, *g = m->grads + p->offset, *mm = m->m + p->offset, *vv = m->v + p->offset;
         float keep = p->decay ? (float)(1.0 - lr * o->weight_decay) : 1.0f;
         long n = (long)p->numel;
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > TRAIN_PAR_MIN)
         for (long i = 0; i < n; i++) {
             float gi = g[i];
             float mi = b1 * mm[i] + (1.0f - b1) * gi;

@@ -2,7 +2,6 @@
  * (train_acts.h lists them with their shapes). */
 #include "train/train_acts.h"
 
-#include <omp.h>
 #include <stdlib.h>
 
 #include "base/error.h"
@@ -58,6 +57,8 @@ static void layout(struct train_acts *a, const struct olmo_config *c, int B, int
     a->d_qkv2 = carve(cv, N * C3);
     a->d_gu = carve(cv, N * 2 * I);
     a->d_act = carve(cv, N * I);
+    a->att_tmp = carve(cv, N * d);
+    a->d_att = carve(cv, (size_t)B * H * T * T);
 }
 
 int train_acts_alloc(struct train_acts *a, const struct olmo_config *c, int B, int T) {
@@ -73,21 +74,13 @@ int train_acts_alloc(struct train_acts *a, const struct olmo_config *c, int B, i
     cv.base = a->block;
     cv.off = 0;
     layout(a, c, B, T, &cv);
-    /* attention scratch: one slice per OpenMP thread (parallel regions using it pin num_threads to this) */
-    a->scratch.threads = omp_get_max_threads();
-    a->scratch.per_thread = ((size_t)2 * c->head_dim * T + 15) & ~(size_t)15;
-    a->scratch.buf = olmo_aligned_alloc(a->scratch.per_thread * a->scratch.threads * sizeof(float));
-    if (!a->scratch.buf) return olmo_err_prefix("train model: attention scratch: ");
-    a->bytes += a->scratch.per_thread * a->scratch.threads * sizeof(float);
     train_rope_tables(a->rope_cos, a->rope_sin, T, c->head_dim, c->rope_theta);
     return 0;
 }
 
 void train_acts_free(struct train_acts *a) {
     free(a->block);
-    free(a->scratch.buf);
     free(a->layer);
     a->block = NULL;
     a->layer = NULL;
-    a->scratch.buf = NULL;
 }

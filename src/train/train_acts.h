@@ -19,10 +19,11 @@ struct train_layer_acts {
     float *ln1_mean;    /* [N]       LayerNorm mean (unused by RMSNorm) */
     float *ln1_rstd;    /* [N]       1/sqrt(var + eps) or 1/sqrt(mean(x²) + eps) */
     float *qkv;         /* [N, C3]   raw projection of the attention input (before clip, QK-norm, RoPE) */
-    float *qkvr;        /* [N, C3]   what attention reads: clipped, QK-normed, RoPE'd q|k, clipped v */
+    float *qkvr;        /* [N·C3]    what attention reads, head-major (train_kernels.h): clipped, QK-normed,
+                                     RoPE'd q [B,H,T,hd] | k [B,Hkv,T,hd] | clipped v [B,Hkv,T,hd] */
     float *q_rstd;      /* [N]       QK-norm statistics (qk_norm only) */
     float *k_rstd;      /* [N] */
-    float *att;         /* [B, H, T, T] softmax probabilities (row i holds columns 0..i) */
+    float *att;         /* [B, H, T, T] softmax probabilities (zero above the diagonal) */
     float *atty;        /* [N, d]    attention output, heads concatenated (input of o_proj) */
     float *ao;          /* [N, d]    o_proj output */
     float *ln2;         /* [N, d]    pre-norm: Norm(resid_mid) (MLP input); norm_after: Norm(ff_out) */
@@ -46,10 +47,11 @@ struct train_acts {
     float *d_resid;                /* [N, d] */
     float *d_ln;                   /* [N, d] */
     float *d_ao, *d_atty, *d_fo;   /* [N, d] */
-    float *d_qkv, *d_qkv2;         /* [N, C3] */
+    float *d_qkv, *d_qkv2;         /* [N, C3]; d_qkv2 also the forward's row-major q|k|v before the head split */
+    float *att_tmp;                /* [N, d]   head-major attention output / its gradient */
+    float *d_att;                  /* [B, H, T, T] gradient of the scores */
     float *d_gu;                   /* [N, 2I] */
     float *d_act;                  /* [N, I] */
-    struct train_scratch scratch;  /* per-thread attention scratch (own allocation) */
     float *block;                  /* the one allocation all of the above point into */
     size_t bytes;
 };
@@ -60,6 +62,9 @@ void train_acts_free(struct train_acts *a);
 /* Matrix product through the model's precision (fp32 OpenBLAS or bf16 oneDNN); same contract as mm_f32. */
 int train_mm(struct train_model *m, float *C, const float *A, const float *B, int M, int N, int K, int transA,
              int transB, float beta);
+/* `batch` products of dense matrices stored one after another (see gemm_bf16_batched). */
+int train_mm_batched(struct train_model *m, float *C, const float *A, const float *B, int batch, int M, int N, int K,
+                     int transA, int transB, float beta);
 
 /* Forward of all layers and the loss; fills m->acts and, with backward != 0, turns logits into dlogits. */
 int train_forward_pass(struct train_model *m, const int32_t *inputs, const int32_t *targets, int B, int T,

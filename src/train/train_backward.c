@@ -3,6 +3,7 @@
  * function says. Parameter-gradient reductions over tokens run per column in token order, so they are the same
  * for any thread count. Shapes: N = B·T, d, kvd, C3 = d + 2·kvd, I, V as in train_acts.h. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -22,33 +23,58 @@ void encoder_backward(float *dwte, const float *dout, const int32_t *inp, int N,
  * x̂ = (x − μ)·r, y = x̂·w, g = dy·w:
  *   RMSNorm:   dx = r·(g − x̂·mean(g·x̂))            LayerNorm: dx = r·(g − mean(g) − x̂·mean(g·x̂))
  *   dw += Σ_n dy·x̂.
- * dw is reduced first (it reads dout), then dx is written row by row, so dinp may alias dout (in place). */
+ * dw is reduced first (it reads dout), then dx is written row by row, so dinp may alias dout (in place).
+ * Row sums are fp32 in a fixed vector order (deterministic; widths here are ≤ a few thousand). */
 void norm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *mean,
                    const float *rstd, int N, int C, size_t in_stride, size_t dout_stride, size_t dinp_stride,
                    enum olmo_norm_type type, int accumulate) {
     if (dw) {
-#pragma omp parallel for schedule(static)
-        for (int c = 0; c < C; c++) {
-            double s = 0;
-            for (int n = 0; n < N; n++) {
-                float mu = mean ? mean[n] : 0.0f;
-                s += (double)dout[(size_t)n * dout_stride + c] * ((inp[(size_t)n * in_stride + c] - mu) * rstd[n]);
+        /* Σ_n dy·x̂ in fixed blocks of NORM_ROWS rows (row-contiguous, vectorisable), block sums added in block
+         * order: the same bits for any thread count. Falls back to a column walk if the partials can't be had. */
+        enum { NORM_ROWS = 64 };
+        int nb = (N + NORM_ROWS - 1) / NORM_ROWS;
+        float *part = malloc((size_t)nb * C * sizeof(float));
+        if (part) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
+            for (int blk = 0; blk < nb; blk++) {
+                float *pp = part + (size_t)blk * C;
+                for (int c = 0; c < C; c++) pp[c] = 0.0f;
+                for (int n = blk * NORM_ROWS; n < N && n < (blk + 1) * NORM_ROWS; n++) {
+                    const float *x = inp + (size_t)n * in_stride, *dy = dout + (size_t)n * dout_stride;
+                    float mu = mean ? mean[n] : 0.0f, r = rstd[n];
+#pragma omp simd
+                    for (int c = 0; c < C; c++) pp[c] += dy[c] * ((x[c] - mu) * r);
+                }
             }
-            dw[c] += (float)s;
+            for (int blk = 0; blk < nb; blk++)
+                for (int c = 0; c < C; c++) dw[c] += part[(size_t)blk * C + c];
+            free(part);
+        } else {
+#pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
+            for (int c = 0; c < C; c++) {
+                double s = 0;
+                for (int n = 0; n < N; n++) {
+                    float mu = mean ? mean[n] : 0.0f;
+                    s += (double)dout[(size_t)n * dout_stride + c] * ((inp[(size_t)n * in_stride + c] - mu) * rstd[n]);
+                }
+                dw[c] += (float)s;
+            }
         }
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * in_stride, *dy = dout + (size_t)n * dout_stride;
         float *dx = dinp + (size_t)n * dinp_stride;
         float mu = mean ? mean[n] : 0.0f, r = rstd[n];
-        double sg = 0, sgx = 0;
+        float sg = 0, sgx = 0;
+#pragma omp simd reduction(+ : sg, sgx)
         for (int c = 0; c < C; c++) {
             float g = dy[c] * (w ? w[c] : 1.0f);
             sg += g;
-            sgx += (double)g * ((x[c] - mu) * r);
+            sgx += g * ((x[c] - mu) * r);
         }
-        float mg = type == NORM_RMSNORM ? 0.0f : (float)(sg / C), mgx = (float)(sgx / C);
+        float mg = type == NORM_RMSNORM ? 0.0f : sg / C, mgx = sgx / C;
+#pragma omp simd
         for (int c = 0; c < C; c++) {
             float g = dy[c] * (w ? w[c] : 1.0f);
             float v = r * (g - mg - (x[c] - mu) * r * mgx);
@@ -59,7 +85,7 @@ void norm_backward(float *dinp, float *dw, const float *dout, const float *inp, 
 
 /* ---- clip_qkv: clamp passes the gradient where −clip ≤ raw ≤ clip (PyTorch's convention) -------------------- */
 void clip_backward(float *dx, const float *raw, size_t n, float clip) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > TRAIN_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         if (raw[i] > clip || raw[i] < -clip) dx[i] = 0.0f;
 }
@@ -67,7 +93,7 @@ void clip_backward(float *dx, const float *raw, size_t n, float clip) {
 /* ---- RoPE: the transpose of the rotation, in place ---------------------------------------------------------- */
 void rope_backward(float *dx, const float *cosb, const float *sinb, int B, int T, int nh, int hd, size_t stride) {
     int half = hd / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * T * nh * hd > TRAIN_PAR_MIN)
     for (int n = 0; n < B * T; n++) {
         const float *cs = cosb + (size_t)(n % T) * half, *sn = sinb + (size_t)(n % T) * half;
         for (int h = 0; h < nh; h++) {
@@ -81,69 +107,56 @@ void rope_backward(float *dx, const float *cosb, const float *sinb, int B, int T
     }
 }
 
-/* ---- attention, one (batch, kv head) per task so the dK/dV rows of a GQA group are owned by one thread ------
- * For query head h, row i with probabilities p (row of att) and upstream do:
- *   dp_j = do·v_j;  ds_j = p_j·(dp_j − Σ_k p_k·dp_k)·scale;  dq_i = Σ_j ds_j·k_j;  dk_j += ds_j·q_i;  dv_j += p_j·do */
-void attention_backward(float *dqkv, const float *dout, const float *att, const float *qkv, int B, int T, int H,
-                        int Hkv, int hd, const struct train_scratch *sc) {
-    int d = H * hd, kvd = Hkv * hd, C3 = d + 2 * kvd, grp = H / Hkv;
-    float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel num_threads(sc->threads)
-    {
-        float *dp = train_scratch(sc, 0), *Vt = train_scratch(sc, 1);
-#pragma omp for schedule(static)
-        for (int bg = 0; bg < B * Hkv; bg++) {
-            int b = bg / Hkv, g = bg % Hkv;
-            const float *base = qkv + (size_t)b * T * C3;
-            float *dbase = dqkv + (size_t)b * T * C3;
-            for (int j = 0; j < T; j++) {
-                memset(dbase + (size_t)j * C3 + d + g * hd, 0, (size_t)hd * sizeof(float));
-                memset(dbase + (size_t)j * C3 + d + kvd + g * hd, 0, (size_t)hd * sizeof(float));
-                for (int c = 0; c < hd; c++) Vt[(size_t)c * T + j] = base[(size_t)j * C3 + d + kvd + g * hd + c];
-            }
-            for (int h = g * grp; h < (g + 1) * grp; h++) {
-                for (int i = 0; i < T; i++) {
-                    const float *p = att + (((size_t)b * H + h) * T + i) * T;
-                    const float *dout_i = dout + ((size_t)b * T + i) * d + h * hd;
-                    const float *q = base + (size_t)i * C3 + h * hd;
-                    for (int j = 0; j <= i; j++) dp[j] = 0.0f;
-                    for (int c = 0; c < hd; c++) {
-                        float oc = dout_i[c];
-                        const float *vt = Vt + (size_t)c * T;
-#pragma omp simd
-                        for (int j = 0; j <= i; j++) dp[j] += oc * vt[j];
-                    }
-                    float s = 0.0f;
-                    for (int j = 0; j <= i; j++) s += p[j] * dp[j];
-                    float *dq = dbase + (size_t)i * C3 + h * hd;
-                    for (int c = 0; c < hd; c++) dq[c] = 0.0f;
-                    for (int j = 0; j <= i; j++) {
-                        float ds = p[j] * (dp[j] - s) * scale, pj = p[j];
-                        const float *k = base + (size_t)j * C3 + d + g * hd;
-                        float *dk = dbase + (size_t)j * C3 + d + g * hd, *dv = dk + kvd;
-#pragma omp simd
-                        for (int c = 0; c < hd; c++) {
-                            dq[c] += ds * k[c];
-                            dk[c] += ds * q[c];
-                            dv[c] += pj * dout_i[c];
-                        }
-                    }
-                }
-            }
-        }
+/* ---- causal softmax: dS = P ⊙ (dP − Σ_j P·dP) · scale per row, in place in datt (zero above the diagonal) ----- */
+static void softmax_causal_backward(float *datt, const float *att, int rows, int T, float scale) {
+#pragma omp parallel for schedule(static) if ((size_t)rows * T > TRAIN_PAR_MIN)
+    for (int r = 0; r < rows; r++) {
+        int i = r % T;
+        const float *p = att + (size_t)r * T;
+        float *dp = datt + (size_t)r * T;
+        float s = 0.0f;
+        for (int j = 0; j <= i; j++) s += p[j] * dp[j];
+        for (int j = 0; j <= i; j++) dp[j] = p[j] * (dp[j] - s) * scale;
+        for (int j = i + 1; j < T; j++) dp[j] = 0.0f;
     }
+}
+
+/* ---- attention: the products of attention_forward transposed, batched over (batch, kv head) ------------------
+ *   dP_g = dO_g·V_gᵀ;  dS = softmax backward;  dQ_g = dS_g·K_g;  dK_g = dS_gᵀ·Q_g;  dV_g = P_gᵀ·dO_g
+ * (the last two sum over the grp query heads sharing the kv head, as GQA requires). */
+int attention_backward(struct train_model *m, float *dqkvh, const float *dout, const float *att, const float *qkvh,
+                       float *datt, float *tmp, int B, int T) {
+    const struct olmo_config *c = &m->cfg;
+    int H = c->n_heads, Hkv = c->n_kv_heads, hd = c->head_dim, grp = H / Hkv, G = B * Hkv;
+    size_t N = (size_t)B * T;
+    const float *Q = qkvh, *K = Q + N * H * hd, *V = K + N * Hkv * hd;
+    float *dQ = dqkvh, *dK = dQ + N * H * hd, *dV = dK + N * Hkv * hd;
+    rows_to_heads(tmp, dout, (size_t)H * hd, B, T, H, hd);                          /* dO [B, H, T, hd] */
+    if (train_mm_batched(m, datt, tmp, V, G, grp * T, T, hd, 0, 1, 0.0f)) return -1;     /* dP [grp·T, T] */
+    softmax_causal_backward(datt, att, B * H * T, T, 1.0f / sqrtf((float)hd));
+    if (train_mm_batched(m, dQ, datt, K, G, grp * T, hd, T, 0, 0, 0.0f)) return -1;      /* [grp·T, hd] */
+    if (train_mm_batched(m, dK, datt, Q, G, T, hd, grp * T, 1, 0, 0.0f)) return -1;      /* [T, hd] */
+    if (train_mm_batched(m, dV, att, tmp, G, T, hd, grp * T, 1, 0, 0.0f)) return -1;     /* [T, hd] */
+    return 0;
 }
 
 /* ---- SwiGLU: a = silu(g)·u;  dg = da·u·σ(g)·(1 + g·(1 − σ(g))),  du = da·silu(g) --------------------------- */
 void swiglu_backward(float *dgu, const float *dact, const float *gu, int N, int I) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * I > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         const float *g = gu + (size_t)n * 2 * I, *u = g + I, *da = dact + (size_t)n * I;
         float *dg = dgu + (size_t)n * 2 * I, *du = dg + I;
-        for (int i = 0; i < I; i++) {
-            float sg = 1.0f / (1.0f + expf(-g[i]));
-            dg[i] = da[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
-            du[i] = da[i] * g[i] * sg;
+        float e[256];
+        for (int i0 = 0; i0 < I; i0 += 256) {
+            int m = I - i0 < 256 ? I - i0 : 256;
+            for (int i = 0; i < m; i++) e[i] = -g[i0 + i];
+            train_exp_shift(e, m, 0.0f);   /* e = exp(−g) */
+            for (int k = 0; k < m; k++) {
+                int i = i0 + k;
+                float sg = 1.0f / (1.0f + e[k]);
+                dg[i] = da[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
+                du[i] = da[i] * g[i] * sg;
+            }
         }
     }
 }
@@ -190,8 +203,11 @@ static int block_backward(struct train_model *m, int l, const float *x, float *d
     }
     if (train_mm(m, s->d_atty, dao, P + w->wo, N, d, d, 0, 0, 0.0f)) return -1;       /* [N, d] */
     if (train_mm(m, G + w->wo, dao, a->atty, d, d, N, 1, 0, 1.0f)) return -1;        /* [d, d] */
-    attention_backward(s->d_qkv, s->d_atty, a->att, a->qkvr, B, T, c->n_heads, c->n_kv_heads, c->head_dim,
-                       &s->scratch);                                                   /* [N, C3] */
+    /* attention → head-major dq|dk|dv in d_qkv2 → token rows [N, C3] in d_qkv */
+    if (attention_backward(m, s->d_qkv2, s->d_atty, a->att, a->qkvr, s->d_att, s->att_tmp, B, T)) return -1;
+    heads_to_rows(s->d_qkv, C3, s->d_qkv2, B, T, c->n_heads, c->head_dim);
+    heads_to_rows(s->d_qkv + d, C3, s->d_qkv2 + (size_t)N * d, B, T, c->n_kv_heads, c->head_dim);
+    heads_to_rows(s->d_qkv + d + kvd, C3, s->d_qkv2 + (size_t)N * (d + kvd), B, T, c->n_kv_heads, c->head_dim);
     rope_backward(s->d_qkv, s->rope_cos, s->rope_sin, B, T, c->n_heads, c->head_dim, C3);
     rope_backward(s->d_qkv + d, s->rope_cos, s->rope_sin, B, T, c->n_kv_heads, c->head_dim, C3);
     if (c->qk_norm) {   /* in place on the q and k parts; the norm's input is the clipped projection */

@@ -34,7 +34,7 @@ void encoder_forward(float *out, const int32_t *inp, const float *wte, int N, in
  * QK-norm read q and k straight out of the fused qkv rows. */
 void norm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, int N, int C,
                   size_t in_stride, size_t out_stride, enum olmo_norm_type type, float eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * in_stride;
         float *y = out + (size_t)n * out_stride;
@@ -54,14 +54,14 @@ void norm_forward(float *out, float *mean, float *rstd, const float *inp, const 
 
 /* ---- clip_qkv: clamp in place to [-clip, clip] (OLMo clamps the fused qkv output, before QK-norm and RoPE) ---- */
 void clip_forward(float *x, size_t n, float clip) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > TRAIN_PAR_MIN)
     for (size_t i = 0; i < n; i++) x[i] = x[i] > clip ? clip : (x[i] < -clip ? -clip : x[i]);
 }
 
 /* ---- RoPE, rotate-half pairing (j with j + hd/2), on `nh` heads of width hd starting at x[n*stride] ---------- */
 void rope_forward(float *x, const float *cosb, const float *sinb, int B, int T, int nh, int hd, size_t stride) {
     int half = hd / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * T * nh * hd > TRAIN_PAR_MIN)
     for (int n = 0; n < B * T; n++) {
         const float *cs = cosb + (size_t)(n % T) * half, *sn = sinb + (size_t)(n % T) * half;
         for (int h = 0; h < nh; h++) {
@@ -75,64 +75,78 @@ void rope_forward(float *x, const float *cosb, const float *sinb, int B, int T, 
     }
 }
 
-/* ---- causal self-attention, one (batch, head) per task -------------------------------------------------------
- * qkv [N, C3]: q heads at column h·hd, k heads at d + g·hd, v heads at d + kvd + g·hd (g = h / (H/Hkv)).
- * att [B, H, T, T]: softmax rows (columns 0..i written), kept for the backward. out [N, d].
- * Scores for row i against all keys j ≤ i come from a transposed copy of K (hd × T), so the inner loop runs over
- * keys with unit stride and vectorises without horizontal sums; nothing T×T is formed beyond the probabilities. */
-void attention_forward(float *out, float *att, const float *qkv, int B, int T, int H, int Hkv, int hd,
-                       const struct train_scratch *sc) {
-    int d = H * hd, kvd = Hkv * hd, C3 = d + 2 * kvd, grp = H / Hkv;
-    float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel num_threads(sc->threads)
-    {
-        float *Kt = train_scratch(sc, 0);
-#pragma omp for schedule(static)
-        for (int bh = 0; bh < B * H; bh++) {
-            int b = bh / H, h = bh % H, g = h / grp;
-            const float *base = qkv + (size_t)b * T * C3;
-            for (int j = 0; j < T; j++)
-                for (int c = 0; c < hd; c++) Kt[(size_t)c * T + j] = base[(size_t)j * C3 + d + g * hd + c];
-            for (int i = 0; i < T; i++) {
-                const float *q = base + (size_t)i * C3 + h * hd;
-                float *p = att + ((size_t)bh * T + i) * T;
-                for (int j = 0; j <= i; j++) p[j] = 0.0f;
-                for (int c = 0; c < hd; c++) {
-                    float qc = q[c] * scale;
-                    const float *kt = Kt + (size_t)c * T;
-#pragma omp simd
-                    for (int j = 0; j <= i; j++) p[j] += qc * kt[j];
-                }
-                float mx = p[0];
-                for (int j = 1; j <= i; j++) mx = p[j] > mx ? p[j] : mx;
-                float sum = train_exp_shift(p, i + 1, mx);
-                float inv = 1.0f / sum;
-                float *o = out + ((size_t)b * T + i) * d + h * hd;
-                for (int c = 0; c < hd; c++) o[c] = 0.0f;
-                for (int j = 0; j <= i; j++) {
-                    float pj = p[j] * inv;
-                    p[j] = pj;
-                    const float *v = base + (size_t)j * C3 + d + kvd + g * hd;
-#pragma omp simd
-                    for (int c = 0; c < hd; c++) o[c] += pj * v[c];
-                }
-            }
-        }
+/* ---- layout changes between token rows [N, stride] and head-major [B, nh, T, hd] ------------------------------ */
+void rows_to_heads(float *dst, const float *src, size_t src_stride, int B, int T, int nh, int hd) {
+#pragma omp parallel for schedule(static) if ((size_t)B * T * nh * hd > TRAIN_PAR_MIN)
+    for (int n = 0; n < B * T; n++) {
+        int b = n / T, t = n % T;
+        for (int h = 0; h < nh; h++)
+            memcpy(dst + (((size_t)b * nh + h) * T + t) * hd, src + (size_t)n * src_stride + (size_t)h * hd,
+                   (size_t)hd * sizeof(float));
     }
+}
+
+void heads_to_rows(float *dst, size_t dst_stride, const float *src, int B, int T, int nh, int hd) {
+#pragma omp parallel for schedule(static) if ((size_t)B * T * nh * hd > TRAIN_PAR_MIN)
+    for (int n = 0; n < B * T; n++) {
+        int b = n / T, t = n % T;
+        for (int h = 0; h < nh; h++)
+            memcpy(dst + (size_t)n * dst_stride + (size_t)h * hd, src + (((size_t)b * nh + h) * T + t) * hd,
+                   (size_t)hd * sizeof(float));
+    }
+}
+
+/* ---- causal softmax of score rows in place: row r of a [rows, T] block is query position i = r mod T ----------
+ * p[j] = exp(scale·s[j] − max) / Σ for j ≤ i, 0 for j > i. */
+static void softmax_causal_forward(float *att, int rows, int T, float scale) {
+#pragma omp parallel for schedule(static) if ((size_t)rows * T > TRAIN_PAR_MIN)
+    for (int r = 0; r < rows; r++) {
+        int i = r % T;
+        float *p = att + (size_t)r * T;
+        float mx = -INFINITY;
+        for (int j = 0; j <= i; j++) {
+            p[j] *= scale;
+            mx = p[j] > mx ? p[j] : mx;
+        }
+        float inv = 1.0f / train_exp_shift(p, i + 1, mx);
+        for (int j = 0; j <= i; j++) p[j] *= inv;
+        for (int j = i + 1; j < T; j++) p[j] = 0.0f;
+    }
+}
+
+/* ---- causal self-attention (see train_kernels.h for the grouping of GQA heads) ------------------------------- */
+int attention_forward(struct train_model *m, float *out, float *att, const float *qkvh, float *tmp, int B, int T) {
+    const struct olmo_config *c = &m->cfg;
+    int H = c->n_heads, Hkv = c->n_kv_heads, hd = c->head_dim, grp = H / Hkv;
+    size_t N = (size_t)B * T;
+    const float *Q = qkvh, *K = Q + N * H * hd, *V = K + N * Hkv * hd;
+    /* S_g [grp·T, T] = Q_g [grp·T, hd] · K_gᵀ, for each of the B·Hkv (batch, kv head) pairs */
+    if (train_mm_batched(m, att, Q, K, B * Hkv, grp * T, T, hd, 0, 1, 0.0f)) return -1;
+    softmax_causal_forward(att, B * H * T, T, 1.0f / sqrtf((float)hd));
+    /* O_g [grp·T, hd] = P_g · V_g  (head-major), then back to token rows */
+    if (train_mm_batched(m, tmp, att, V, B * Hkv, grp * T, hd, T, 0, 0, 0.0f)) return -1;
+    heads_to_rows(out, (size_t)H * hd, tmp, B, T, H, hd);
+    return 0;
 }
 
 /* ---- SwiGLU: act[n, i] = silu(gate[n, i]) · up[n, i], gu = [gate | up] of width 2I ---------------------------- */
 void swiglu_forward(float *act, const float *gu, int N, int I) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * I > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         const float *g = gu + (size_t)n * 2 * I, *u = g + I;
         float *a = act + (size_t)n * I;
-        for (int i = 0; i < I; i++) a[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        float e[256];
+        for (int i0 = 0; i0 < I; i0 += 256) {   /* exp(−g) vectorised in chunks, then silu(g)·u */
+            int m = I - i0 < 256 ? I - i0 : 256;
+            for (int k = 0; k < m; k++) e[k] = -g[i0 + k];
+            train_exp_shift(e, m, 0.0f);
+            for (int k = 0; k < m; k++) a[i0 + k] = g[i0 + k] / (1.0f + e[k]) * u[i0 + k];
+        }
     }
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > TRAIN_PAR_MIN)
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
@@ -141,7 +155,7 @@ void residual_forward(float *out, const float *a, const float *b, size_t n) {
  * replaced by d loss / d logits = (softmax·(1 + 2·zm·lse) − onehot) · grad_scale (0 for unlabelled rows). */
 void crossentropy_forward(float *logits, float *row_ce, float *row_lse, const int32_t *targets, int N, int V,
                           float zm, float grad_scale) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * V > TRAIN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         float *l = logits + (size_t)n * V;
         int t = targets[n];
@@ -179,6 +193,7 @@ static int block_forward(struct train_model *m, int l, const float *x, float *re
     const struct olmo_config *c = &m->cfg;
     const struct train_layer *w = &m->layers[l];
     struct train_layer_acts *a = &m->acts->layer[l];
+    struct train_acts *s = m->acts;
     const float *P = m->params;
     int N = B * T, d = c->d_model, kvd = c->n_kv_heads * c->head_dim, C3 = d + 2 * kvd, I = c->d_ff;
     int after = c->norm_after;
@@ -190,16 +205,19 @@ static int block_forward(struct train_model *m, int l, const float *x, float *re
         ain = a->ln1;
     }
     if (train_mm(m, a->qkv, ain, P + w->wqkv, N, C3, d, 0, 1, 0.0f)) return -1;   /* [N, C3] */
-    memcpy(a->qkvr, a->qkv, (size_t)N * C3 * sizeof(float));
-    if (c->clip_qkv > 0) clip_forward(a->qkvr, (size_t)N * C3, c->clip_qkv);
+    float *r = s->d_qkv2;   /* [N, C3] scratch: q|k|v rows on their way to attention */
+    memcpy(r, a->qkv, (size_t)N * C3 * sizeof(float));
+    if (c->clip_qkv > 0) clip_forward(r, (size_t)N * C3, c->clip_qkv);
     if (c->qk_norm) {   /* RMSNorm over the whole q (width d) and whole k (width kvd), in place */
-        norm_forward(a->qkvr, NULL, a->q_rstd, a->qkvr, W(w->q_norm), N, d, C3, C3, NORM_RMSNORM, c->norm_eps);
-        norm_forward(a->qkvr + d, NULL, a->k_rstd, a->qkvr + d, W(w->k_norm), N, kvd, C3, C3, NORM_RMSNORM,
-                     c->norm_eps);
+        norm_forward(r, NULL, a->q_rstd, r, W(w->q_norm), N, d, C3, C3, NORM_RMSNORM, c->norm_eps);
+        norm_forward(r + d, NULL, a->k_rstd, r + d, W(w->k_norm), N, kvd, C3, C3, NORM_RMSNORM, c->norm_eps);
     }
-    rope_forward(a->qkvr, m->acts->rope_cos, m->acts->rope_sin, B, T, c->n_heads, c->head_dim, C3);
-    rope_forward(a->qkvr + d, m->acts->rope_cos, m->acts->rope_sin, B, T, c->n_kv_heads, c->head_dim, C3);
-    attention_forward(a->atty, a->att, a->qkvr, B, T, c->n_heads, c->n_kv_heads, c->head_dim, &m->acts->scratch);   /* [N, d] */
+    rope_forward(r, s->rope_cos, s->rope_sin, B, T, c->n_heads, c->head_dim, C3);
+    rope_forward(r + d, s->rope_cos, s->rope_sin, B, T, c->n_kv_heads, c->head_dim, C3);
+    rows_to_heads(a->qkvr, r, C3, B, T, c->n_heads, c->head_dim);                                 /* q */
+    rows_to_heads(a->qkvr + (size_t)N * d, r + d, C3, B, T, c->n_kv_heads, c->head_dim);           /* k */
+    rows_to_heads(a->qkvr + (size_t)N * (d + kvd), r + d + kvd, C3, B, T, c->n_kv_heads, c->head_dim);   /* v */
+    if (attention_forward(m, a->atty, a->att, a->qkvr, s->att_tmp, B, T)) return -1;             /* [N, d] */
     if (train_mm(m, a->ao, a->atty, P + w->wo, N, d, d, 0, 1, 0.0f)) return -1;             /* [N, d] */
     if (after) {
         norm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, a->ao, W(w->norm1), N, d, d, d, c->norm_type, c->norm_eps);

@@ -1,19 +1,12 @@
-/* train_kernels.c — small helpers shared by the forward and backward kernels: per-thread scratch slices and a
- * vectorised exp for the softmaxes (attention rows and the vocabulary), which would otherwise dominate the
+/* train_kernels.c — small helpers shared by the forward and backward kernels: a vectorised exp for the softmaxes (attention rows and the vocabulary), which would otherwise dominate the
  * non-GEMM time with scalar expf calls. */
 #include "train/train_kernels.h"
 
 #include <math.h>
-#include <omp.h>
 
 #ifdef __AVX512F__
 #include <immintrin.h>
 #endif
-
-float *train_scratch(const struct train_scratch *s, int which) {
-    int t = omp_get_thread_num();
-    return s->buf + (size_t)t * s->per_thread + (size_t)which * (s->per_thread / 2);
-}
 
 #ifdef __AVX512F__
 /* exp(x) = 2^k · e^r with k = round(x·log2 e), r = x − k·ln 2 (two-part ln 2), e^r by Cephes' degree-6

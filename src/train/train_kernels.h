@@ -8,15 +8,11 @@
 #include <stdint.h>
 
 #include "model/config.h"
+#include "train/train_model.h"
 
-/* Per-thread scratch for the attention kernels: `threads` slices of `per_thread` floats, 2 × (hd·T) each
- * (a transposed K and a transposed V of one head). Parallel regions that use it run with num_threads(threads). */
-struct train_scratch {
-    float *buf;
-    int threads;
-    size_t per_thread;
-};
-float *train_scratch(const struct train_scratch *s, int which);   /* slice `which` (0 or 1) of this thread */
+/* Loops over fewer elements than this run on one thread: for tiny models a parallel region costs more than the
+ * work, and on a loaded machine a barrier can cost milliseconds. */
+#define TRAIN_PAR_MIN 32768
 
 /* p[j] ← exp(p[j] − shift) for j < n; returns Σ p[j] (vectorised, ~1 ulp; fixed summation order). */
 float train_exp_shift(float *p, int n, float shift);
@@ -38,11 +34,18 @@ void clip_backward(float *dx, const float *raw, size_t n, float clip);
 void rope_forward(float *x, const float *cosb, const float *sinb, int B, int T, int nh, int hd, size_t stride);
 void rope_backward(float *dx, const float *cosb, const float *sinb, int B, int T, int nh, int hd, size_t stride);
 
-void attention_forward(float *out, float *att, const float *qkv, int B, int T, int H, int Hkv, int hd,
-                       const struct train_scratch *sc);
-/* dqkv [N, C3] is overwritten (q, k and v parts) from dout [N, d]. */
-void attention_backward(float *dqkv, const float *dout, const float *att, const float *qkv, int B, int T, int H,
-                        int Hkv, int hd, const struct train_scratch *sc);
+/* Head-major layout used by attention: q [B, H, T, hd], then k [B, Hkv, T, hd], then v [B, Hkv, T, hd].
+ * rows_to_heads copies the row-major [N, stride] columns 0..nh·hd into [B, nh, T, hd]; heads_to_rows back. */
+void rows_to_heads(float *dst, const float *src, size_t src_stride, int B, int T, int nh, int hd);
+void heads_to_rows(float *dst, size_t dst_stride, const float *src, int B, int T, int nh, int hd);
+
+/* Causal attention on head-major qkvh with batched GEMMs: for kv head g the grp = H/Hkv query heads that share it
+ * are consecutive, so Q_g is one [grp·T, hd] matrix and S_g = Q_g·K_gᵀ, O_g = P_g·V_g are one batched product over
+ * B·Hkv. att [B, H, T, T] keeps the probabilities (zero above the diagonal); out [N, d]; tmp [N, d] scratch. */
+int attention_forward(struct train_model *m, float *out, float *att, const float *qkvh, float *tmp, int B, int T);
+/* dqkvh (head-major, overwritten) from dout [N, d]; datt [B, H, T, T] and tmp [N, d] scratch. */
+int attention_backward(struct train_model *m, float *dqkvh, const float *dout, const float *att, const float *qkvh,
+                       float *datt, float *tmp, int B, int T);
 
 void swiglu_forward(float *act, const float *gu, int N, int I);
 void swiglu_backward(float *dgu, const float *dact, const float *gu, int N, int I);   /* overwrites dgu */

@@ -248,6 +248,16 @@ int train_mm(struct train_model *m, float *C, const float *A, const float *B, in
     return 0;
 }
 
+int train_mm_batched(struct train_model *m, float *C, const float *A, const float *B, int batch, int M, int N, int K,
+                     int transA, int transB, float beta) {
+    if (m->precision == TRAIN_PREC_BF16)
+        return gemm_bf16_batched(m->bf16, C, A, B, batch, M, N, K, transA, transB, 1.0f, beta);
+    for (int i = 0; i < batch; i++)
+        mm_f32(C + (size_t)i * M * N, A + (size_t)i * M * K, B + (size_t)i * K * N, M, N, K, transA, transB, 1.0f,
+               beta);
+    return 0;
+}
+
 static int check_batch(const struct train_model *m, const int32_t *inputs, const int32_t *targets, int B, int T,
                        const struct train_loss_opts *lo) {
     if (B <= 0 || T <= 0 || B > m->B || T > m->T)

@@ -22,7 +22,7 @@
 #endif
 
 struct gemm_entry {
-    int M, N, K, tA, tB;
+    int batch, M, N, K, tA, tB;
     float alpha, beta;
     dnnl_primitive_t prim;
     dnnl_memory_t a, b, c;
@@ -69,19 +69,25 @@ void gemm_bf16_free(struct gemm_bf16 *g) {
 
 const char *gemm_bf16_impl(struct gemm_bf16 *g) { return g->impl; }
 
-/* A 2-D descriptor of `rows × cols` stored row-major, or (trans) stored as its transpose. */
-static dnnl_status_t md2(dnnl_memory_desc_t *md, int rows, int cols, int trans, dnnl_data_type_t dt) {
-    dnnl_dims_t dims = {rows, cols};
-    dnnl_dims_t strides = {trans ? 1 : cols, trans ? rows : 1};
-    return dnnl_memory_desc_init_by_strides(md, 2, dims, dt, strides);
+/* A descriptor of `batch` dense matrices `rows × cols`, each row-major or (trans) stored as its transpose;
+ * batch == 1 gives a plain 2-D descriptor. */
+static dnnl_status_t md3(dnnl_memory_desc_t *md, int batch, int rows, int cols, int trans, dnnl_data_type_t dt) {
+    if (batch == 1) {
+        dnnl_dims_t dims = {rows, cols};
+        dnnl_dims_t strides = {trans ? 1 : cols, trans ? rows : 1};
+        return dnnl_memory_desc_init_by_strides(md, 2, dims, dt, strides);
+    }
+    dnnl_dims_t dims = {batch, rows, cols};
+    dnnl_dims_t strides = {(dnnl_dim_t)rows * cols, trans ? 1 : cols, trans ? rows : 1};
+    return dnnl_memory_desc_init_by_strides(md, 3, dims, dt, strides);
 }
 
-static struct gemm_entry *lookup(struct gemm_bf16 *g, int M, int N, int K, int tA, int tB, float alpha,
+static struct gemm_entry *lookup(struct gemm_bf16 *g, int batch, int M, int N, int K, int tA, int tB, float alpha,
                                  float beta) {
     for (int i = 0; i < g->n; i++) {
         struct gemm_entry *e = &g->e[i];
-        if (e->M == M && e->N == N && e->K == K && e->tA == tA && e->tB == tB && e->alpha == alpha &&
-            e->beta == beta)
+        if (e->batch == batch && e->M == M && e->N == N && e->K == K && e->tA == tA && e->tB == tB &&
+            e->alpha == alpha && e->beta == beta)
             return e;
     }
     if (g->n == g->cap) {
@@ -98,9 +104,9 @@ static struct gemm_entry *lookup(struct gemm_bf16 *g, int M, int N, int K, int t
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t ops = NULL;
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t st = md2(&a_md, M, K, tA, dnnl_bf16);
-    if (st == dnnl_success) st = md2(&b_md, K, N, tB, dnnl_bf16);
-    if (st == dnnl_success) st = md2(&c_md, M, N, 0, dnnl_f32);
+    dnnl_status_t st = md3(&a_md, batch, M, K, tA, dnnl_bf16);
+    if (st == dnnl_success) st = md3(&b_md, batch, K, N, tB, dnnl_bf16);
+    if (st == dnnl_success) st = md3(&c_md, batch, M, N, 0, dnnl_f32);
     if (st == dnnl_success) st = dnnl_matmul_desc_init(&mdesc, &a_md, &b_md, NULL, &c_md);
     if (st == dnnl_success) st = dnnl_primitive_attr_create(&attr);
     if (st == dnnl_success && alpha != 1.0f) st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha);
@@ -126,10 +132,11 @@ static struct gemm_entry *lookup(struct gemm_bf16 *g, int M, int N, int K, int t
         if (e->prim) dnnl_primitive_destroy(e->prim);
         if (e->a) dnnl_memory_destroy(e->a);
         if (e->b) dnnl_memory_destroy(e->b);
-        olmo_err("bf16 GEMM: oneDNN could not create a %dx%dx%d matmul (transA %d transB %d): status %d", M, N, K,
-                 tA, tB, (int)st);
+        olmo_err("bf16 GEMM: oneDNN could not create a %d x %dx%dx%d matmul (transA %d transB %d): status %d", batch,
+                 M, N, K, tA, tB, (int)st);
         return NULL;
     }
+    e->batch = batch;
     e->M = M; e->N = N; e->K = K; e->tA = tA; e->tB = tB; e->alpha = alpha; e->beta = beta;
     g->n++;
     return e;
@@ -145,7 +152,7 @@ static int grow(uint16_t **buf, size_t *cap, size_t n) {
 
 /* fp32 → bf16, round to nearest even, in parallel blocks. */
 static void to_bf16(uint16_t *dst, const float *src, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t blk = 0; blk < (n + 4095) / 4096; blk++) {
         size_t i = blk * 4096, end = i + 4096 < n ? i + 4096 : n;
 #ifdef __AVX512BF16__
@@ -158,14 +165,19 @@ static void to_bf16(uint16_t *dst, const float *src, size_t n) {
 
 int gemm_bf16(struct gemm_bf16 *g, float *C, const float *A, const float *B, int M, int N, int K, int transA,
               int transB, float alpha, float beta) {
-    if (M <= 0 || N <= 0) return 0;
+    return gemm_bf16_batched(g, C, A, B, 1, M, N, K, transA, transB, alpha, beta);
+}
+
+int gemm_bf16_batched(struct gemm_bf16 *g, float *C, const float *A, const float *B, int batch, int M, int N, int K,
+                      int transA, int transB, float alpha, float beta) {
+    if (M <= 0 || N <= 0 || batch <= 0) return 0;
     if (K <= 0) {   /* empty sum: C = beta·C */
-        for (size_t i = 0; i < (size_t)M * N; i++) C[i] = beta == 0.0f ? 0.0f : beta * C[i];
+        for (size_t i = 0; i < (size_t)batch * M * N; i++) C[i] = beta == 0.0f ? 0.0f : beta * C[i];
         return 0;
     }
-    struct gemm_entry *e = lookup(g, M, N, K, transA != 0, transB != 0, alpha, beta);
+    struct gemm_entry *e = lookup(g, batch, M, N, K, transA != 0, transB != 0, alpha, beta);
     if (!e) return -1;
-    size_t na = (size_t)M * K, nb = (size_t)K * N;
+    size_t na = (size_t)batch * M * K, nb = (size_t)batch * K * N;
     if (grow(&g->abuf, &g->acap, na) || grow(&g->bbuf, &g->bcap, nb))
         return olmo_err_prefix("bf16 GEMM %dx%dx%d: ", M, N, K);
     to_bf16(g->abuf, A, na);

@@ -20,6 +20,11 @@ void gemm_bf16_free(struct gemm_bf16 *g);
 int gemm_bf16(struct gemm_bf16 *g, float *C, const float *A, const float *B, int M, int N, int K, int transA,
               int transB, float alpha, float beta);
 
+/* `batch` independent products of dense matrices laid out one after another (A: batch × [M,K] or its transpose,
+ * B: batch × [K,N] or transpose, C: batch × [M,N]), one oneDNN call (attention's per-head products). */
+int gemm_bf16_batched(struct gemm_bf16 *g, float *C, const float *A, const float *B, int batch, int M, int N, int K,
+                      int transA, int transB, float alpha, float beta);
+
 /* Name of the instruction set oneDNN picked for bf16 matmul (e.g. "brg:avx512_core_bf16"), for benchmarks. */
 const char *gemm_bf16_impl(struct gemm_bf16 *g);
 
