@@ -192,4 +192,14 @@ TEST(yaml_dump_round_trips) {
     free(text);
     ycfg_free(&c);
     ycfg_free(&d);
+    /* a resolved config dumps to text that resolves to the same values (a literal ${ stays literal) */
+    CHECK(load(&c, "r: x\na: ${r}-y\nlit: 'p\\${q}'\nn: ${oc.env:OLMO_TEST_YCFG_UNSET2,7}\n") == 0);
+    CHECK(ycfg_resolve(&c) == 0);
+    text = ycfg_dump(&c);
+    CHECK(text != NULL);
+    CHECK(ycfg_load_string(&d, text, "dump") == 0 && ycfg_resolve(&d) == 0);
+    CHECK(!strcmp(str_at(&d, "a"), "x-y") && !strcmp(str_at(&d, "lit"), "p${q}") && !strcmp(str_at(&d, "n"), "7"));
+    free(text);
+    ycfg_free(&c);
+    ycfg_free(&d);
 }

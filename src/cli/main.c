@@ -13,6 +13,7 @@ static const struct olmo_command commands[] = {
     {"chat", "multi-turn chat with an OLMo Instruct checkpoint (its chat template), stdin or terminal", cmd_chat},
     {"train", "pretrain an OLMo model from an OLMo YAML config (mpirun for data parallel)", cmd_train},
     {"demo", "the whole pipeline on built-in data: tokenizer, training, checkpoint, samples", cmd_demo},
+    {"inspect", "show the training batch of any step of a config: instances, files, offsets, text", cmd_inspect},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -949,6 +949,8 @@ static void dump_scalar(FILE *f, const struct ycfg_node *n) {
     }
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)n->text; *p; p++) {
+        /* a resolved "${" must stay literal when the dump is read back: OmegaConf's escape \${ (YAML "\\${") */
+        if (p[0] == '$' && p[1] == '{' && n->quoted == 2) fputs("\\\\", f);
         if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
         else if (*p == '\n') fputs("\\n", f);
         else if (*p == '\t') fputs("\\t", f);

@@ -30,7 +30,8 @@ struct ycfg_node {
     int line;                  /* 1-based line in the source; 0 for values given on the command line */
     const char *src;           /* file name, or "command line" (points into the owning struct ycfg) */
     char *text;                /* SCALAR: the text as written (without quotes) */
-    int quoted;                /* SCALAR: written in quotes: always a string ("null" is not null) */
+    int quoted;                /* SCALAR: 0 plain; 1 written in quotes (always a string: "null" is not null);
+                                  2 a string produced by interpolation (never interpolated again) */
     size_t n, cap;             /* MAP / LIST: number of entries */
     char **keys;               /* MAP: keys[i] names vals[i] (insertion order kept) */
     struct ycfg_node **vals;   /* MAP / LIST entries */

@@ -166,19 +166,51 @@ static int read_instance(const struct train_data *d, uint64_t index, int32_t *ou
     if (train_data_locate(d, index, &fi, &start) < 0) return -1;
     const struct data_file *f = &d->files[fi];
     const uint8_t *p = f->tokens + start * (uint64_t)d->dtype_bytes;
-    for (int t = 0; t < d->seq_len; t++) {
-        uint64_t v;
-        switch (d->dtype_bytes) {
-        case 1: v = p[t]; break;
-        case 2: { uint16_t x; memcpy(&x, p + 2 * (size_t)t, 2); v = x; } break;   /* little-endian host */
-        case 4: { uint32_t x; memcpy(&x, p + 4 * (size_t)t, 4); v = x; } break;
-        default: memcpy(&v, p + 8 * (size_t)t, 8); break;
+    /* one loop per width (the switch outside), tracking the largest id for one range check per instance */
+    uint64_t maxv = 0;
+    int T = d->seq_len;
+    switch (d->dtype_bytes) {
+    case 1:
+        for (int t = 0; t < T; t++) {
+            out[t] = p[t];
+            maxv = p[t] > maxv ? p[t] : maxv;
         }
-        if (v >= (uint64_t)d->vocab_size || v > INT32_MAX)
-            return olmo_err("%s: token %llu at offset %llu is outside the model's embedding (%lld rows): wrong "
-                            "data.memmap_dtype or a file made with another tokenizer?", f->path,
-                            (unsigned long long)v, (unsigned long long)(start + (uint64_t)t), (long long)d->vocab_size);
-        out[t] = (int32_t)v;
+        break;
+    case 2:
+        for (int t = 0; t < T; t++) {
+            uint16_t x;
+            memcpy(&x, p + 2 * (size_t)t, 2);   /* little-endian host, as the files are */
+            out[t] = x;
+            maxv = x > maxv ? x : maxv;
+        }
+        break;
+    case 4:
+        for (int t = 0; t < T; t++) {
+            uint32_t x;
+            memcpy(&x, p + 4 * (size_t)t, 4);
+            out[t] = (int32_t)x;
+            maxv = x > maxv ? x : maxv;
+        }
+        break;
+    default:
+        for (int t = 0; t < T; t++) {
+            uint64_t x;
+            memcpy(&x, p + 8 * (size_t)t, 8);
+            out[t] = (int32_t)x;
+            maxv = x > maxv ? x : maxv;
+        }
+        break;
+    }
+    if (maxv >= (uint64_t)d->vocab_size || maxv > INT32_MAX) {
+        for (int t = 0; t < T; t++) {
+            uint64_t v = 0;
+            memcpy(&v, p + (size_t)t * (size_t)d->dtype_bytes, (size_t)d->dtype_bytes);
+            if (v == maxv)
+                return olmo_err("%s: token %llu at offset %llu is outside the model's embedding (%lld rows): wrong "
+                                "data.memmap_dtype or a file made with another tokenizer?", f->path,
+                                (unsigned long long)v, (unsigned long long)(start + (uint64_t)t),
+                                (long long)d->vocab_size);
+        }
     }
     return 0;
 }

@@ -107,10 +107,24 @@ uint64_t pcg64_interval(struct pcg64 *g, uint64_t max) {
 }
 
 void pcg64_shuffle_u32(struct pcg64 *g, uint32_t *x, size_t n) {
-    for (size_t i = n; i-- > 1;) {
-        size_t j = (size_t)pcg64_interval(g, i);
-        uint32_t t = x[i];
-        x[i] = x[j];
-        x[j] = t;
+    /* The draws do not depend on the array, so they are made a block ahead and the cache lines they hit are
+     * prefetched: the swaps then find their data in cache instead of waiting for one random DRAM access each
+     * (same draws, same swaps, same order: the result is identical). */
+    enum { BLOCK = 64 };
+    size_t js[BLOCK];
+    size_t i = n;   /* next index to swap is i - 1 */
+    while (i > 1) {
+        size_t m = i - 1 < BLOCK ? i - 1 : BLOCK;   /* indices i-1 .. i-m, all >= 1 */
+        for (size_t k = 0; k < m; k++) {
+            js[k] = (size_t)pcg64_interval(g, i - 1 - k);
+            __builtin_prefetch(&x[js[k]], 1, 0);
+        }
+        for (size_t k = 0; k < m; k++) {
+            size_t a = i - 1 - k, j = js[k];
+            uint32_t t = x[a];
+            x[a] = x[j];
+            x[j] = t;
+        }
+        i -= m;
     }
 }
