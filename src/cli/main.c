@@ -11,6 +11,7 @@ static const struct olmo_command commands[] = {
     {"tokenizer", "encode / decode text with a tokenizer.json, or train a new BPE tokenizer", cmd_tokenizer},
     {"generate", "continue a prompt with a Hugging Face OLMo checkpoint, streaming the text", cmd_generate},
     {"chat", "multi-turn chat with an OLMo Instruct checkpoint (its chat template), stdin or terminal", cmd_chat},
+    {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
