@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "model/kernels/pool.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -60,7 +61,10 @@ int model_cli_flag(struct model_cli_opts *o, int argc, char **argv, int *i) {
 int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int extra_ctx) {
     memset(c, 0, sizeof *c);
     if (!o->dir) return olmo_err("no model: pass -m DIR");
-    if (o->threads > 0) omp_set_num_threads(o->threads);
+    if (o->threads > 0) {
+        omp_set_num_threads(o->threads);
+        olmo_pool_set_threads(o->threads);
+    }
     double t0 = olmo_now();
     struct model_load_opts lo = {.quant_q8 = o->quant_q8};
     if (model_load(&c->model, o->dir, &lo) != 0) return -1;
