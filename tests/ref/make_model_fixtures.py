@@ -182,7 +182,6 @@ def make_config(mt, d, L, H, Hkv, I, V, tied, clip=None):
     }
     if mt == "olmo":
         c["clip_qkv"] = clip
-        c["pretraining_tp"] = 1
     else:
         c["rms_norm_eps"] = 1e-6 if mt == "olmo2" else 1e-5
     if mt == "llama":
