@@ -43,7 +43,7 @@ int cmd_perplexity(int argc, char **argv) {
     int ctx = o.ctx > 0 ? o.ctx : 512;
     o.ctx = ctx;
     struct model_cli c;
-    if (model_cli_open(&c, &o, 0) != 0) {
+    if (model_cli_open(&c, &o, ctx) != 0) {
         free(text);
         return cli_fail("perplexity");
     }
