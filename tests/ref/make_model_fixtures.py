@@ -346,6 +346,15 @@ def fixture(name, mt, dtype, seed, d=32, L=2, H=4, Hkv=4, I=64, V=96, tied=False
             logits = g.forward([nxt], pos)
             pos += 1
         text = b"".join(id_bytes.get(i, b"") for i in out).decode("utf-8", errors="replace")
+        # perplexity of a short text (one window, every token after the first scored)
+        ptext = "the cat sat on the mat. then the other cat sat on the hat, and the dog sat in the sun."
+        pids = encode_bytes(ptext, tok["model"]["vocab"], tok["model"]["merges"], byte_char)
+        lp = torch.log_softmax(Ref(c, w).forward(pids, 0), -1)
+        nll = -sum(lp[i, pids[i + 1]].item() for i in range(len(pids) - 1)) / (len(pids) - 1)
+        with open(os.path.join(d_, "ppl_text.txt"), "w") as f:
+            f.write(ptext)
+        with open(os.path.join(d_, "ppl_golden.txt"), "w") as f:
+            f.write(f"{len(pids) - 1} {nll:.6f}\n")
         with open(os.path.join(d_, "golden.txt"), "w", encoding="utf-8") as f:
             f.write(prompt + "\t" + json.dumps(ids) + "\t" + json.dumps(out) + "\n" + text)
     print(f"{name}: {mt} {dtype} tied={tied} clip={clip} H={H} Hkv={Hkv} shards={shards}")
