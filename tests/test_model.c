@@ -4,9 +4,9 @@
  * position) and 4 single-token decode steps through the KV cache. The check is relative to the logits' scale:
  * max |ours - ref| <= 1e-4 · max |ref| over each row.
  *
- * Tolerance for BF16 checkpoints: the same 1e-4. The reference computes in float64 with weights rounded to bf16
- * exactly as stored, and olmo.c widens bf16 to fp32 exactly (a shift), so both evaluate the same function; the
- * only difference is fp32 vs fp64 arithmetic, as for F32 checkpoints (measured worst case printed below ~1e-6). */
+ * The reference computes in float64 with weights rounded to bf16 exactly as stored (BF16 fixtures), so it and
+ * olmo.c evaluate the same function; tolerances for BF16 checkpoints are explained at BF16_TEST below.
+ * Each fixture is checked on two paths: the prompt in one call (GEMM kernels) and every token alone (GEMV). */
 #include "harness.h"
 #include "base/error.h"
 #include "base/file.h"
@@ -28,8 +28,10 @@ static double row_rel_err(const float *got, const float *want, int n) {
     return err / (mx > 0 ? mx : 1);
 }
 
-/* Runs one fixture; returns the worst relative error or -1 (after th_fail) on a structural failure. */
-static double check_fixture(const char *name, const struct model_load_opts *opts) {
+/* Runs one fixture: *batched gets the worst error of the path generation takes (the whole prompt in one call,
+ * then one token per call), *stepwise that of feeding every token one at a time (the T == 1 GEMV path only).
+ * Returns 0, or -1 after th_fail on a structural failure. */
+static int check_fixture(const char *name, const struct model_load_opts *opts, double *batched, double *stepwise) {
     char dir[256], refp[300];
     snprintf(dir, sizeof dir, FIX "%s", name);
     snprintf(refp, sizeof refp, "%s/ref.safetensors", dir);
@@ -46,62 +48,77 @@ static double check_fixture(const char *name, const struct model_load_opts *opts
     }
     const struct st_tensor *tk = st_find(&ref, "tokens"), *pre = st_find(&ref, "prefill_logits"),
                            *dec = st_find(&ref, "decode_logits");
-    int V = m.cfg.vocab_size, P = (int)pre->shape[0], S = (int)dec->shape[0];
+    int V = m.cfg.vocab_size, P = (int)pre->shape[0], S = (int)dec->shape[0], rc = 0;
     const int32_t *tokens = tk->data;
+    const float *want_pre = pre->data, *want_dec = dec->data;
     float *logits = malloc(sizeof(float) * (size_t)V * (size_t)P);
-    double worst = 0;
+    *batched = *stepwise = 0;
     struct olmo_state st;
     model_state_init(&st, &m, P + S);
-    /* prefill: all positions in one call */
-    if (model_forward_all(&m, &st, tokens, P, 0, logits) != 0) {
-        th_fail(__FILE__, __LINE__, "%s", olmo_errmsg());
-        worst = -1;
-        goto out;
-    }
-    for (int t = 0; t < P; t++) worst = fmax(worst, row_rel_err(logits + (size_t)t * V, (const float *)pre->data + (size_t)t * V, V));
-    /* decode: one token at a time through the cache */
+    /* prefill: all positions in one call, then decode one token at a time through the cache */
+    if (model_forward_all(&m, &st, tokens, P, 0, logits) != 0) goto fail;
+    for (int t = 0; t < P; t++) *batched = fmax(*batched, row_rel_err(logits + (size_t)t * V, want_pre + (size_t)t * V, V));
     for (int i = 0; i < S; i++) {
-        if (model_forward(&m, &st, tokens + P + i, 1, P + i, logits) != 0) {
-            th_fail(__FILE__, __LINE__, "%s", olmo_errmsg());
-            worst = -1;
-            goto out;
-        }
-        worst = fmax(worst, row_rel_err(logits, (const float *)dec->data + (size_t)i * V, V));
+        if (model_forward(&m, &st, tokens + P + i, 1, P + i, logits) != 0) goto fail;
+        *batched = fmax(*batched, row_rel_err(logits, want_dec + (size_t)i * V, V));
     }
-    /* model_forward (last position only) over the prompt agrees with model_forward_all's last row */
-    float *last = malloc(sizeof(float) * (size_t)V);
-    model_forward(&m, &st, tokens, P, 0, last);
-    worst = fmax(worst, row_rel_err(last, (const float *)pre->data + (size_t)(P - 1) * V, V));
-    free(last);
+    /* model_forward (last position only) over the prompt agrees with the reference's last prefill row */
+    if (model_forward(&m, &st, tokens, P, 0, logits) != 0) goto fail;
+    *batched = fmax(*batched, row_rel_err(logits, want_pre + (size_t)(P - 1) * V, V));
+    /* every token alone */
+    for (int t = 0; t < P + S; t++) {
+        if (model_forward(&m, &st, tokens + t, 1, t, logits) != 0) goto fail;
+        *stepwise = fmax(*stepwise, row_rel_err(logits, t < P ? want_pre + (size_t)t * V : want_dec + (size_t)(t - P) * V, V));
+    }
+    goto out;
+fail:
+    th_fail(__FILE__, __LINE__, "%s: %s", name, olmo_errmsg());
+    rc = -1;
 out:
     model_state_free(&st);
     free(logits);
     st_close(&ref);
     model_free(&m);
-    return worst;
+    return rc;
 }
 
-#define FIXTURE_TEST(tname, fixture)                                                  \
-    TEST(tname) {                                                                     \
-        double e = check_fixture(fixture, NULL);                                      \
-        if (e < 0) return;                                                            \
-        printf("  %s: worst relative logit error %.2e\n", fixture, e);               \
-        CHECK_MSG(e <= 1e-4, "%s: relative error %.3e > 1e-4", fixture, e);          \
+/* fp32 (and f16: widened exactly, fp32 activations in every kernel) checkpoints: 1e-4 relative on every path. */
+#define F32_TEST(tname, fixture)                                                                   \
+    TEST(tname) {                                                                                  \
+        double b, s;                                                                               \
+        if (check_fixture(fixture, NULL, &b, &s) != 0) return;                                     \
+        printf("  %s: worst relative logit error %.2e (prompt in one call), %.2e (token by token)\n", fixture, b, s); \
+        CHECK_MSG(b <= 1e-4 && s <= 1e-4, "%s: relative error %.3e / %.3e > 1e-4", fixture, b, s); \
     }
 
-FIXTURE_TEST(model_olmo1_f32_tied_clip, "olmo1_f32_tied_clip")
-FIXTURE_TEST(model_olmo1_bf16_untied, "olmo1_bf16_untied")
-FIXTURE_TEST(model_olmo2_f32_gqa, "olmo2_f32_gqa")
-FIXTURE_TEST(model_olmo2_bf16_gqa_sharded, "olmo2_bf16_gqa_sharded")
-FIXTURE_TEST(model_llama_f32_gqa, "llama_f32_gqa")
-FIXTURE_TEST(model_llama_bf16_tied, "llama_bf16_tied")
-FIXTURE_TEST(model_olmo2_gen, "olmo2_gen")
+/* bf16 checkpoints: token by token 1e-4 as for fp32 (the reference sees exactly the stored bf16 values and the
+ * GEMV widens them exactly to fp32). With the prompt in one call the GEMM kernels round the activations to bf16
+ * once per matrix product (as bf16 inference in PyTorch does; kernels/linear.h): unit roundoff 2^-9 ≈ 2e-3 per
+ * activation, summed over 2 layers × 4 product stages + lm_head; measured 3.5e-3 – 5.5e-3. The bound is 2e-2,
+ * 4× the measurement, while any wrong piece of the forward pass moves logits by O(10%) or more. */
+#define BF16_TEST(tname, fixture)                                                                  \
+    TEST(tname) {                                                                                  \
+        double b, s;                                                                               \
+        if (check_fixture(fixture, NULL, &b, &s) != 0) return;                                     \
+        printf("  %s: worst relative logit error %.2e (prompt in one call), %.2e (token by token)\n", fixture, b, s); \
+        CHECK_MSG(b <= 2e-2 && s <= 1e-4, "%s: relative error %.3e (bound 2e-2) / %.3e (bound 1e-4)", fixture, b, s); \
+    }
+
+F32_TEST(model_olmo1_f32_tied_clip, "olmo1_f32_tied_clip")
+BF16_TEST(model_olmo1_bf16_untied, "olmo1_bf16_untied")
+F32_TEST(model_olmo2_f32_gqa, "olmo2_f32_gqa")
+BF16_TEST(model_olmo2_bf16_gqa_sharded, "olmo2_bf16_gqa_sharded")
+F32_TEST(model_llama_f32_gqa, "llama_f32_gqa")
+BF16_TEST(model_llama_bf16_tied, "llama_bf16_tied")
+BF16_TEST(model_olmo2_gen, "olmo2_gen")
+F32_TEST(model_olmo2_f16, "olmo2_f16")
 
 /* Q8 weights: not exact, but close (the q8 error on these random weights is about 1% of the logit scale). */
 TEST(model_q8_close_to_reference) {
     struct model_load_opts o = {.quant_q8 = 1};
-    double e = check_fixture("olmo2_f32_gqa", &o);
-    if (e < 0) return;
+    double b, s;
+    if (check_fixture("olmo2_f32_gqa", &o, &b, &s) != 0) return;
+    double e = fmax(b, s);
     printf("  olmo2_f32_gqa --quant q8: worst relative logit error %.2e\n", e);
     CHECK_MSG(e > 1e-6 && e < 5e-2, "q8 relative error %.3e", e);
 }

@@ -3,14 +3,14 @@
  * All T new tokens go through each layer together: every projection is one linear_forward call on a [T, ·]
  * activation matrix (a GEMM during prefill, a GEMV while decoding), so the kernels behind linear.h decide the
  * speed. Everything else (norms, RoPE, attention over the cache, SwiGLU) is fp32 here, written plainly; the
- * attention loop is parallel over (token, head) pairs with OpenMP. The three architectures differ only in
+ * attention loop is parallel over (token, head) pairs on the kernels' thread pool. The three architectures differ only in
  * where the norms sit, which norm it is, QK-norm and clip_qkv — see block() below. */
 #include "model/model.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "model/kernels/pool.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,7 +111,7 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
         }
         s->scratch_T = T;
     }
-    int nth = omp_get_max_threads();
+    int nth = olmo_pool_threads();
     if (len > s->scores_len || nth > s->scores_threads) {
         free(s->scores);
         s->scores = olmo_aligned_alloc((size_t)len * (size_t)nth * sizeof(float));
@@ -125,37 +125,50 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
 /* ---- attention over the cache ------------------------------------------------------------------------- */
 
 /* att[t][h] = softmax(q[t][h] · K[0..pos+t]ᵀ / sqrt(hd)) · V[0..pos+t] for every new token t and query head h;
- * query head h reads KV head h / (H / Hkv) (HF repeat_kv: consecutive groups). */
-static void attention(const struct olmo_config *c, struct olmo_state *s, int layer, int T, int pos) {
+ * query head h reads KV head h / (H / Hkv) (HF repeat_kv: consecutive groups). One (t, h) pair per pool chunk:
+ * the kernels' thread pool (kernels/pool.h) rather than OpenMP, so the whole forward pass shares one set of
+ * threads that sleep instead of spinning between steps. */
+struct att_job {
+    const struct olmo_config *c;
+    struct olmo_state *s;
+    const float *K, *V;
+    int pos;
+};
+
+static void attention_one(void *ctx, int64_t chunk, int thread) {
+    const struct att_job *J = ctx;
+    const struct olmo_config *c = J->c;
+    struct olmo_state *s = J->s;
     int H = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads, kvd = s->kv_dim;
-    const float *K = s->k_cache + (size_t)layer * s->max_seq * kvd, *V = s->v_cache + (size_t)layer * s->max_seq * kvd;
-    float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for collapse(2) schedule(dynamic, 1)
-    for (int t = 0; t < T; t++)
-        for (int h = 0; h < H; h++) {
-            float *sc = s->scores + (size_t)omp_get_thread_num() * s->scores_len;
-            const float *q = s->q + ((size_t)t * H + h) * hd;
-            size_t koff = (size_t)(h / group) * hd;
-            int n = pos + t + 1;   /* causal: keys 0..pos+t */
-            float mx = -INFINITY;
-            for (int j = 0; j < n; j++) {
-                sc[j] = dot(q, K + (size_t)j * kvd + koff, hd) * scale;
-                mx = fmaxf(mx, sc[j]);
-            }
-            float sum = 0;
-            for (int j = 0; j < n; j++) {
-                sc[j] = expf(sc[j] - mx);
-                sum += sc[j];
-            }
-            float inv = 1.0f / sum, *o = s->att + ((size_t)t * H + h) * hd;
-            memset(o, 0, (size_t)hd * sizeof(float));
-            for (int j = 0; j < n; j++) {
-                const float *v = V + (size_t)j * kvd + koff;
-                float p = sc[j] * inv;
+    int t = (int)(chunk / H), h = (int)(chunk % H);
+    float scale = 1.0f / sqrtf((float)hd), *sc = s->scores + (size_t)thread * s->scores_len;
+    const float *q = s->q + ((size_t)t * H + h) * hd;
+    size_t koff = (size_t)(h / group) * hd;
+    int n = J->pos + t + 1;   /* causal: keys 0..pos+t */
+    float mx = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        sc[j] = dot(q, J->K + (size_t)j * kvd + koff, hd) * scale;
+        mx = fmaxf(mx, sc[j]);
+    }
+    float sum = 0;
+    for (int j = 0; j < n; j++) {
+        sc[j] = expf(sc[j] - mx);
+        sum += sc[j];
+    }
+    float inv = 1.0f / sum, *o = s->att + ((size_t)t * H + h) * hd;
+    memset(o, 0, (size_t)hd * sizeof(float));
+    for (int j = 0; j < n; j++) {
+        const float *v = J->V + (size_t)j * kvd + koff;
+        float p = sc[j] * inv;
 #pragma omp simd
-                for (int i = 0; i < hd; i++) o[i] += p * v[i];
-            }
-        }
+        for (int i = 0; i < hd; i++) o[i] += p * v[i];
+    }
+}
+
+static void attention(const struct olmo_config *c, struct olmo_state *s, int layer, int T, int pos) {
+    size_t kvd = (size_t)s->kv_dim;
+    struct att_job J = {c, s, s->k_cache + (size_t)layer * s->max_seq * kvd, s->v_cache + (size_t)layer * s->max_seq * kvd, pos};
+    olmo_pool_for((int64_t)T * c->n_heads, attention_one, &J);
 }
 
 /* ---- one block ------------------------------------------------------------------------------------------ */
@@ -209,7 +222,7 @@ static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T
     linear_forward(s->hb, in, &w->w_gate, T);
     linear_forward(s->hb2, in, &w->w_up, T);
     size_t n = (size_t)T * I;
-#pragma omp parallel for simd schedule(static)
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         float g = s->hb[i];
         s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i];

@@ -1,12 +1,33 @@
-/* linear.c — portable reference implementation of linear.h: one fp32 dot product per output element,
- * rows split across OpenMP threads. Correct for every dtype; the fast paths are built against it. */
+/* linear.c — the entry point of linear.h: dispatch to the fast kernels (linear_gemv.c for one token,
+ * linear_gemm.c for several), the scratch space they share, and the portable reference implementation (one
+ * fp32 dot product per output element) that the tests hold them to. Also the element conversions and the Q8
+ * quantizer. */
 #include "model/kernels/linear.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "model/kernels/linear_internal.h"
 
 #include <math.h>
+#include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* One linear_forward at a time: the kernels share the thread pool and one scratch area. */
+static pthread_mutex_t lin_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *scratch;
+static size_t scratch_cap;
+
+void *linear_scratch(size_t n) {
+    if (n <= scratch_cap) return scratch;
+    size_t cap = n + n / 4;
+    void *p = olmo_aligned_alloc(cap);
+    if (!p) return NULL;
+    free(scratch);
+    scratch = p;
+    scratch_cap = cap;
+    return scratch;
+}
 
 float olmo_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
@@ -56,59 +77,94 @@ void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r) {
         for (int64_t i = 0; i < n; i++) out[i] = olmo_f16_to_f32(p[i]);
         break;
     }
-    case OLMO_DTYPE_Q8: {
-        const int8_t *p = (const int8_t *)W->data + r * n;
-        const float *s = W->scales + r * (n / OLMO_Q8_BLOCK);
-        for (int64_t i = 0; i < n; i++) out[i] = (float)p[i] * s[i / OLMO_Q8_BLOCK];
+    case OLMO_DTYPE_Q8: {   /* panel order, see linear.h */
+        int64_t nblk = n / OLMO_Q8_BLOCK, p = r / 16, l = r % 16;
+        const uint8_t *d = (const uint8_t *)W->data + p * 16 * n + l * 4;
+        const float *s = W->scales + p * 16 * nblk + l;
+        for (int64_t i = 0; i < n; i++) out[i] = (float)((int)d[(i / 4) * 64 + i % 4] - 128) * s[(i / OLMO_Q8_BLOCK) * 16];
         break;
     }
     }
 }
 
 void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T) {
-    int64_t rows = W->rows, cols = W->cols;
-#pragma omp parallel
-    {
-        float *row = malloc((size_t)cols * sizeof(float));
-#pragma omp for schedule(static)
-        for (int64_t r = 0; r < rows; r++) {
-            linear_row_f32(row, W, r);
-            for (int t = 0; t < T; t++) {
-                const float *xt = x + (int64_t)t * cols;
-                float acc = 0.0f;
-                for (int64_t c = 0; c < cols; c++) acc += row[c] * xt[c];
-                y[(int64_t)t * rows + r] = acc;
-            }
-        }
-        free(row);
+    if (T <= 0 || W->rows <= 0) return;
+    pthread_mutex_lock(&lin_lock);
+    int done = W->dtype == OLMO_DTYPE_Q8 ? linear_q8_fast(y, x, W, T) == 0
+               : T == 1                  ? linear_gemv_fast(y, x, W) == 0
+                                         : linear_gemm_fast(y, x, W, T) == 0;
+    pthread_mutex_unlock(&lin_lock);
+    if (!done) linear_forward_ref(y, x, W, T);
+}
+
+/* Element (r, c) of W as fp32 (the reference path reads weights one by one: no buffers, nothing to fail). */
+static float w_at(const struct olmo_linear *W, int64_t r, int64_t c) {
+    int64_t n = W->cols;
+    switch (W->dtype) {
+    case OLMO_DTYPE_F32: return ((const float *)W->data)[r * n + c];
+    case OLMO_DTYPE_BF16: return olmo_bf16_to_f32(((const uint16_t *)W->data)[r * n + c]);
+    case OLMO_DTYPE_F16: return olmo_f16_to_f32(((const uint16_t *)W->data)[r * n + c]);
+    case OLMO_DTYPE_Q8: {
+        const uint8_t *d = (const uint8_t *)W->data + (r / 16) * 16 * n + (r % 16) * 4;
+        const float *s = W->scales + (r / 16) * 16 * (n / OLMO_Q8_BLOCK) + r % 16;
+        return (float)((int)d[(c / 4) * 64 + c % 4] - 128) * s[(c / OLMO_Q8_BLOCK) * 16];
     }
+    }
+    return 0.0f;
+}
+
+void linear_forward_ref(float *y, const float *x, const struct olmo_linear *W, int T) {
+    int64_t rows = W->rows, cols = W->cols;
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; r++)
+        for (int t = 0; t < T; t++) {
+            const float *xt = x + (int64_t)t * cols;
+            float acc = 0.0f;
+            for (int64_t c = 0; c < cols; c++) acc += w_at(W, r, c) * xt[c];
+            y[(int64_t)t * rows + r] = acc;
+        }
+}
+
+uint64_t linear_q8_bytes(int64_t rows, int64_t cols) {
+    uint64_t prow = (uint64_t)(rows + 15) / 16 * 16;
+    return prow * (uint64_t)cols + prow * (uint64_t)(cols / OLMO_Q8_BLOCK) * sizeof(float);
 }
 
 int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src) {
     if (src->cols % OLMO_Q8_BLOCK) return olmo_err("q8: row length %lld is not a multiple of %d", (long long)src->cols, OLMO_Q8_BLOCK);
-    int64_t nblk = src->cols / OLMO_Q8_BLOCK;
-    size_t qbytes = (size_t)(src->rows * src->cols), sbytes = (size_t)(src->rows * nblk) * sizeof(float);
-    uint8_t *mem = olmo_aligned_alloc(qbytes + sbytes + 64);
-    if (!mem) return -1;
-    int8_t *q = (int8_t *)mem;
+    int64_t K = src->cols, nblk = K / OLMO_Q8_BLOCK, npanel = (src->rows + 15) / 16;
+    size_t qbytes = (size_t)(npanel * 16 * K), sbytes = (size_t)(npanel * 16 * nblk) * sizeof(float);
+    uint8_t *mem = olmo_aligned_alloc(qbytes + sbytes + 64);   /* zeroed: padding rows have scale 0 */
+    if (!mem) return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K);
+    uint8_t *q = mem;
     float *scales = (float *)(mem + ((qbytes + 63) & ~(size_t)63));
-#pragma omp parallel
+    memset(q, 128, qbytes);   /* padding rows: q = 0 */
+    int nth = omp_get_max_threads();
+    float *rowbuf = olmo_malloc((size_t)nth * (size_t)K * sizeof(float));
+    if (!rowbuf) { free(mem); return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K); }
+#pragma omp parallel num_threads(nth)
     {
-        float *row = malloc((size_t)src->cols * sizeof(float));
+        float *row = rowbuf + (size_t)omp_get_thread_num() * (size_t)K;
 #pragma omp for schedule(static)
         for (int64_t r = 0; r < src->rows; r++) {
             linear_row_f32(row, src, r);
+            uint8_t *d = q + (r / 16) * 16 * K + (r % 16) * 4;
+            float *sc = scales + (r / 16) * 16 * nblk + r % 16;
             for (int64_t b = 0; b < nblk; b++) {
                 const float *v = row + b * OLMO_Q8_BLOCK;
                 float amax = 0;
                 for (int i = 0; i < OLMO_Q8_BLOCK; i++) amax = fmaxf(amax, fabsf(v[i]));
                 float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
-                scales[r * nblk + b] = s;
-                for (int i = 0; i < OLMO_Q8_BLOCK; i++) q[r * src->cols + b * OLMO_Q8_BLOCK + i] = (int8_t)lrintf(v[i] * inv);
+                sc[b * 16] = s;
+                for (int i = 0; i < OLMO_Q8_BLOCK; i++) {
+                    int64_t k = b * OLMO_Q8_BLOCK + i;
+                    long v8 = lrintf(v[i] * inv);
+                    d[(k / 4) * 64 + k % 4] = (uint8_t)((v8 > 127 ? 127 : v8 < -127 ? -127 : v8) + 128);
+                }
             }
         }
-        free(row);
     }
+    free(rowbuf);
     *dst = (struct olmo_linear){.dtype = OLMO_DTYPE_Q8, .rows = src->rows, .cols = src->cols, .data = q, .scales = scales, .owned = mem};
     return 0;
 }

@@ -1,0 +1,254 @@
+/* bench_inference.c — decode and prefill speed at the real OLMo-2 1B / 7B shapes with random weights, next to
+ * the machine's measured read bandwidth and llama.cpp's figures on this machine (issue 3).
+ *
+ *   build/bench/bench_inference [--shape 1b|7b] [--threads N] [--dtype bf16|q8|all] [--prompt T]
+ *                               [--decode N] [--prefill-reps N] [--hugepages 0|1] [--busy] [--dpbf16]
+ *
+ * What it measures: every linear layer of one forward pass (q, k, v, o, gate, up, down per layer, and the
+ * lm_head for the last token only, as generation needs), through linear_forward, on weights that sit in one
+ * arena of the real size. Those matrix products are > 95 % of a forward pass's time; attention, norms and
+ * RoPE are not included (the model branch's model_forward measures the whole pass).
+ *   (a) read bandwidth: a streaming AVX-512 read over that same arena, same threads, same pages (reading the
+ *       weight buffer itself, so TLB reach and page size are those of the kernels) — the decode bound;
+ *   (b) decode tokens/s (T = 1 through every layer) with its effective bandwidth = weight bytes per token ×
+ *       tokens/s; prefill tokens/s for a T-token prompt (T x every layer, lm_head once);
+ *   peak RSS. --busy starts a process that spins on one core during the measurement (a shared machine). */
+#include "model/kernels/linear.h"
+#include "model/kernels/linear_internal.h"
+#include "model/kernels/pool.h"
+
+#include <immintrin.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+struct shape { const char *name; int d, layers, heads, kv_heads, ff, vocab; };
+static const struct shape SHAPES[] = {
+    {"1b", 2048, 16, 16, 16, 8192, 100352},    /* OLMo-2-0425-1B */
+    {"7b", 4096, 32, 32, 32, 11008, 100352},   /* OLMo-2-1124-7B */
+};
+
+/* llama.cpp on this machine, OLMo-2 1B shape, 2 threads (issue 3) */
+static const double LLAMA_DECODE_BF16 = 9, LLAMA_DECODE_Q8 = 20, LLAMA_PREFILL_BF16 = 86, LLAMA_PREFILL_Q8 = 200;
+
+/* ---- the weight arena ---- */
+static uint8_t *arena;
+static size_t arena_size, arena_used;
+
+static void *arena_take(size_t n) {
+    n = (n + 4095) & ~(size_t)4095;
+    if (arena_used + n > arena_size) return NULL;
+    void *p = arena + arena_used;
+    arena_used += n;
+    return p;
+}
+
+struct fill_job { uint8_t *p; size_t n; int q8_scales; };
+#define FILL_CHUNK ((size_t)8 << 20)
+static void fill_chunk(void *ctx, int64_t c, int thread) {
+    (void)thread;
+    struct fill_job *J = ctx;
+    size_t b = (size_t)c * FILL_CHUNK, e = b + FILL_CHUNK < J->n ? b + FILL_CHUNK : J->n;
+    uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(c + 1);
+    if (J->q8_scales) {   /* fp32 scales around 0.02/127 (random weights of std ~0.02) */
+        float *f = (float *)(J->p + b);
+        for (size_t i = 0; i < (e - b) / 4; i++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; f[i] = (float)(s % 1000 + 500) * 4e-7f; }
+        return;
+    }
+    uint16_t *h = (uint16_t *)(J->p + b);
+    for (size_t i = 0; i < (e - b) / 2; i++) {   /* random bf16 of magnitude ~0.02, or random int8 pairs */
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        h[i] = (uint16_t)(0x3c00 + (s & 0x3ff)) | (uint16_t)((s >> 20) & 0x8000);
+    }
+}
+static void fill(void *p, size_t n, int scales) {
+    struct fill_job J = {p, n, scales};
+    olmo_pool_for((int64_t)((n + FILL_CHUNK - 1) / FILL_CHUNK), fill_chunk, &J);
+}
+
+/* ---- (a) streaming read bandwidth over the arena ---- */
+struct read_job { const uint8_t *p; size_t n; int64_t sums[64 * 8]; };
+#define READ_CHUNK ((size_t)4 << 20)
+static void read_chunk(void *ctx, int64_t c, int thread) {
+    struct read_job *J = ctx;
+    size_t b = (size_t)c * READ_CHUNK, e = b + READ_CHUNK < J->n ? b + READ_CHUNK : J->n;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = b; i + 256 <= e; i += 256) {   /* 4 independent 64-byte loads per step, no stores */
+        a0 = _mm512_add_epi64(a0, _mm512_load_si512(J->p + i));
+        a1 = _mm512_add_epi64(a1, _mm512_load_si512(J->p + i + 64));
+        a2 = _mm512_add_epi64(a2, _mm512_load_si512(J->p + i + 128));
+        a3 = _mm512_add_epi64(a3, _mm512_load_si512(J->p + i + 192));
+    }
+    J->sums[thread * 8] += _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
+}
+static double read_bandwidth(const uint8_t *p, size_t n, int reps) {
+    static struct read_job J;
+    J.p = p;
+    J.n = n;
+    double best = 0;
+    for (int r = 0; r < reps; r++) {
+        double t = now_s();
+        olmo_pool_for((int64_t)((n + READ_CHUNK - 1) / READ_CHUNK), read_chunk, &J);
+        t = now_s() - t;
+        if (n / t > best) best = (double)n / t;
+    }
+    if (J.sums[0] == 42) printf(" ");   /* keep the sums alive */
+    return best;
+}
+
+/* ---- the model's matrices ---- */
+struct mats { struct olmo_linear *w; int n; struct olmo_linear lm_head; size_t bytes_per_token; };
+
+static struct olmo_linear make_mat(enum olmo_dtype dt, int rows, int cols) {
+    struct olmo_linear W = {.dtype = dt, .rows = rows, .cols = cols};
+    size_t n = (size_t)rows * (size_t)cols;
+    if (dt == OLMO_DTYPE_BF16) {
+        void *p = arena_take(n * 2);
+        if (p) fill(p, n * 2, 0);
+        W.data = p;
+    } else {
+        size_t prows = ((size_t)rows + 15) / 16 * 16;   /* panels of 16 rows (linear.h) */
+        void *p = arena_take(prows * (size_t)cols), *s = arena_take(prows * (size_t)cols / OLMO_Q8_BLOCK * 4);
+        if (p && s) { fill(p, prows * (size_t)cols, 0); fill(s, prows * (size_t)cols / OLMO_Q8_BLOCK * 4, 1); }
+        W.data = s ? p : NULL;
+        W.scales = s;
+    }
+    return W;
+}
+
+static size_t mat_bytes(const struct olmo_linear *W) {
+    size_t n = (size_t)W->rows * (size_t)W->cols;
+    return W->dtype == OLMO_DTYPE_BF16 ? n * 2 : (size_t)linear_q8_bytes(W->rows, W->cols);
+}
+
+static int build(struct mats *M, const struct shape *S, enum olmo_dtype dt) {
+    M->n = S->layers * 7;
+    M->w = calloc((size_t)M->n, sizeof *M->w);
+    M->bytes_per_token = 0;
+    int hd = S->d / S->heads, kvd = S->kv_heads * hd;
+    for (int l = 0; l < S->layers; l++) {
+        struct olmo_linear *L = M->w + l * 7;
+        L[0] = make_mat(dt, S->d, S->d);     /* q */
+        L[1] = make_mat(dt, kvd, S->d);      /* k */
+        L[2] = make_mat(dt, kvd, S->d);      /* v */
+        L[3] = make_mat(dt, S->d, S->d);     /* o */
+        L[4] = make_mat(dt, S->ff, S->d);    /* gate */
+        L[5] = make_mat(dt, S->ff, S->d);    /* up */
+        L[6] = make_mat(dt, S->d, S->ff);    /* down */
+        for (int i = 0; i < 7; i++) {
+            if (!L[i].data) return -1;
+            M->bytes_per_token += mat_bytes(&L[i]);
+        }
+    }
+    M->lm_head = make_mat(dt, S->vocab, S->d);
+    if (!M->lm_head.data) return -1;
+    M->bytes_per_token += mat_bytes(&M->lm_head);
+    return 0;
+}
+
+/* One forward pass's linear layers for T tokens (lm_head for the last token only). */
+static void pass(const struct mats *M, const struct shape *S, int T, float *x, float *y) {
+    for (int i = 0; i < M->n; i++) linear_forward(y, x, &M->w[i], T);
+    (void)S;
+    linear_forward(y, x, &M->lm_head, 1);
+}
+
+static long peak_rss_mb(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss / 1024;
+}
+
+int main(int argc, char **argv) {
+    const struct shape *S = &SHAPES[0];
+    int threads = 2, prompt = 512, decode = 10, prefill_reps = 1, huge = 1, busy = 0, want_bf16 = 1, want_q8 = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(a, "--shape")) { S = !strcmp(v, "7b") ? &SHAPES[1] : &SHAPES[0]; i++; }
+        else if (!strcmp(a, "--threads")) { threads = atoi(v); i++; }
+        else if (!strcmp(a, "--prompt")) { prompt = atoi(v); i++; }
+        else if (!strcmp(a, "--decode")) { decode = atoi(v); i++; }
+        else if (!strcmp(a, "--prefill-reps")) { prefill_reps = atoi(v); i++; }
+        else if (!strcmp(a, "--hugepages")) { huge = atoi(v); i++; }
+        else if (!strcmp(a, "--dtype")) { want_bf16 = strcmp(v, "q8") != 0; want_q8 = strcmp(v, "bf16") != 0; i++; }
+        else if (!strcmp(a, "--busy")) busy = 1;
+        else if (!strcmp(a, "--dpbf16")) linear_gemv_set_dpbf16(1);
+        else { fprintf(stderr, "bench_inference: unknown option %s\n", a); return 2; }
+    }
+    if (threads < 1 || prompt < 1 || decode < 1) { fprintf(stderr, "bench_inference: bad numbers\n"); return 2; }
+    olmo_pool_set_threads(threads);
+
+    size_t d = (size_t)S->d, ff = (size_t)S->ff, L = (size_t)S->layers, V = (size_t)S->vocab;
+    size_t params = L * (4 * d * d + 3 * d * ff) + V * d;
+    size_t bytes_bf16 = params * 2, bytes_q8 = params + params / OLMO_Q8_BLOCK * 4;
+    arena_size = (want_bf16 ? bytes_bf16 : bytes_q8) + (L * 7 + 1) * 8192 + ((size_t)4 << 20);
+    arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena == MAP_FAILED) { perror("bench_inference: mmap"); return 1; }
+    if (huge) madvise(arena, arena_size, MADV_HUGEPAGE);
+
+    size_t xmax = (size_t)prompt * (ff > V ? ff : V);
+    float *x = aligned_alloc(64, xmax * sizeof(float)), *y = aligned_alloc(64, xmax * sizeof(float));
+    for (size_t i = 0; i < xmax; i++) x[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
+
+    printf("OLMo-2 %s shape (d %d, %d layers, ff %d, vocab %d): %.2f G params in linear layers; threads %d; "
+           "%s pages%s\n", S->name, S->d, S->layers, S->ff, S->vocab, (double)params / 1e9, threads,
+           huge ? "2 MB (THP)" : "4 KB", busy ? "; ONE CORE BUSY with a spinning process" : "");
+    pid_t spinner = 0;
+    if (busy) {
+        spinner = fork();
+        if (spinner == 0) { for (volatile unsigned long k = 0;; k++) {} }
+    }
+    printf("%-6s %-8s %12s %12s %14s %14s %10s\n", "dtype", "phase", "tokens/s", "llama.cpp", "eff. GB/s", "read GB/s", "peak RSS");
+    for (int pass_dt = 0; pass_dt < 2; pass_dt++) {
+        enum olmo_dtype dt = pass_dt == 0 ? OLMO_DTYPE_BF16 : OLMO_DTYPE_Q8;
+        if ((dt == OLMO_DTYPE_BF16 && !want_bf16) || (dt == OLMO_DTYPE_Q8 && !want_q8)) continue;
+        arena_used = 0;
+        struct mats M;
+        if (build(&M, S, dt)) { fprintf(stderr, "bench_inference: arena too small\n"); return 1; }
+        double bw = read_bandwidth(arena, arena_used, 3);
+        pass(&M, S, 1, x, y);   /* warm-up: pages faulted, scratch grown */
+        double best = 1e30;
+        for (int r = 0; r < decode; r++) {
+            double t = now_s();
+            pass(&M, S, 1, x, y);
+            t = now_s() - t;
+            if (t < best) best = t;
+        }
+        double dec = 1.0 / best;
+        const char *dn = dt == OLMO_DTYPE_BF16 ? "bf16" : "q8";
+        printf("%-6s %-8s %12.2f %12.0f %14.1f %14.1f %7ld MB\n", dn, "decode", dec,
+               dt == OLMO_DTYPE_BF16 ? LLAMA_DECODE_BF16 : LLAMA_DECODE_Q8, dec * (double)M.bytes_per_token / 1e9,
+               bw / 1e9, peak_rss_mb());
+        fflush(stdout);
+        best = 1e30;
+        for (int r = 0; r < prefill_reps; r++) {
+            double t = now_s();
+            pass(&M, S, prompt, x, y);
+            t = now_s() - t;
+            if (t < best) best = t;
+        }
+        double flops = 2.0 * (double)(params - V * d) * prompt + 2.0 * (double)(V * d);
+        printf("%-6s %-8s %12.1f %12.0f %14s %14s %7ld MB   (%d-token prompt, %.0f GFLOP/s)\n", dn, "prefill",
+               prompt / best, dt == OLMO_DTYPE_BF16 ? LLAMA_PREFILL_BF16 : LLAMA_PREFILL_Q8, "-", "-",
+               peak_rss_mb(), prompt, flops / best / 1e9);
+        fflush(stdout);
+        free(M.w);
+    }
+    if (spinner > 0) { kill(spinner, SIGKILL); waitpid(spinner, NULL, 0); }
+    munmap(arena, arena_size);
+    free(x);
+    free(y);
+    return 0;
+}
