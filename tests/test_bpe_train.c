@@ -137,6 +137,14 @@ TEST(bpe_special_tokens) {
     CHECK_EQ_INT(token_id(&m, "<pad>"), 2);
     CHECK_EQ_INT(token_id(&m, "xy"), 3 + 256);
     bpe_model_free(&m);
+    /* a merge that builds a special token's string reuses its id (HF keys its vocabulary by string) */
+    const char *same[] = {"xy"};
+    o.special = same;
+    o.n_special = 1;
+    CHECK(bpe_learn(&m, &w, &o, NULL) == 0);
+    int reused = m.n_merges == 1 && bpe_model_size(&m) == 1 + 256 && token_id(&m, "xy") == 0;
+    bpe_model_free(&m);
+    CHECK(reused);
     const char *bad[] = {"ok", "\xff\xfe"};
     o.special = bad;
     o.n_special = 2;
@@ -499,4 +507,47 @@ TEST(bpe_round_trip_through_loader) {
     return;
 fail:
     tok_free(tok);
+}
+
+/* Invalid UTF-8 in the corpus is trained on byte for byte (HF's trainer would refuse the file): frequent invalid
+ * byte pairs become tokens and round-trip. An empty corpus gives the bare alphabet. */
+TEST(bpe_invalid_utf8_and_empty_corpus) {
+    struct bpe_words w;
+    CHECK(bpe_words_init(&w) == 0);
+    const char text[] = "ok \xff\xfe\xff\xfe ok\n\xc3( \xff\xfe\xff\xfe\n\xe6\x97 \xff\xfe\xff\xfe\n";
+    int rc = bpe_words_add_text(&w, text, sizeof text - 1);
+    struct bpe_train_opts o;
+    bpe_train_opts_default(&o);
+    o.vocab_size = 1000;
+    struct bpe_model m;
+    if (rc == 0) rc = bpe_learn(&m, &w, &o, NULL);
+    bpe_words_free(&w);
+    CHECK_MSG(rc == 0, "%s", olmo_errmsg());
+    /* " \xff\xfe\xff\xfe" is one piece (invalid bytes are "other" characters), written "Ġÿþÿþ" */
+    int64_t id = token_id(&m, "\xc4\xa0\xc3\xbf\xc3\xbe\xc3\xbf\xc3\xbe");
+    char *path = olmo_path_join(th_tmpdir(), "inv.json");
+    int wrc = bpe_model_write_json(&m, path);
+    bpe_model_free(&m);
+    CHECK(id >= 258);
+    CHECK(wrc == 0);
+    struct olmo_tokenizer *tok = tok_load(path);
+    free(path);
+    CHECK_MSG(tok != NULL, "%s", olmo_errmsg());
+    int32_t *ids = NULL;
+    size_t n = 0;
+    const char in[] = " \xff\xfe\xff\xfe";
+    rc = tok_encode(tok, in, 5, 0, &ids, &n);
+    int ok = rc == 0 && n == 1 && ids[0] == id;
+    free(ids);
+    tok_free(tok);
+    CHECK(ok);
+
+    CHECK(bpe_words_init(&w) == 0);
+    rc = bpe_learn(&m, &w, &o, NULL);
+    bpe_words_free(&w);
+    CHECK(rc == 0);
+    uint32_t size = bpe_model_size(&m), merges = m.n_merges;
+    bpe_model_free(&m);
+    CHECK_EQ_INT(size, 258);
+    CHECK_EQ_INT(merges, 0);
 }

@@ -2,13 +2,14 @@
 # tokenizer_train.test.sh — `olmo tokenizer train` end to end: flag and input errors, training on a few MB of
 # ../shared/data/corpora (deterministic: the same file for 1 and 2 threads), then held-out text encoded by
 # `olmo tokenizer encode` and by Hugging Face tokenizers 0.23.2 (node, ../shared/tools/tok_ref.js) must give the
-# same ids; and HF's own BpeTrainer must learn the same merge list on a small corpus (tests/ref/hf_bpe_train.js).
+# same ids (and decoding them the same text); and HF's own BpeTrainer must learn the same merge list on a small
+# corpus (tests/ref/hf_bpe_train.js).
 # The npm package is installed once into $TOK_DIR (default build/npm); without npm access those parts SKIP.
 set -u
 OLMO=${OLMO:-$PWD/build/olmo}
 DATA=${OLMO_SHARED_DATA:-../shared/data}
 TOK_REF=${TOK_REF:-$DATA/../tools/tok_ref.js}
-TOK_DIR=${TOK_DIR:-$PWD/build/npm}
+TOK_DIR=$(realpath -m "${TOK_DIR:-$PWD/build/npm}")   # tok_ref.js needs an absolute path
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -74,6 +75,8 @@ fi
 # ---- Hugging Face tokenizers as the reference ----
 if ! command -v node >/dev/null; then
   skip train_hf_same_ids "node is not installed"
+  skip train_hf_same_decode "node is not installed"
+  skip train_hf_same_merges "node is not installed"
   exit 0
 fi
 if [ ! -f "$TOK_DIR/node_modules/tokenizers/package.json" ]; then
@@ -83,6 +86,7 @@ if [ ! -f "$TOK_DIR/node_modules/tokenizers/package.json" ]; then
 fi
 if [ ! -f "$TOK_DIR/node_modules/tokenizers/package.json" ]; then
   skip train_hf_same_ids "npm registry not reachable: could not install tokenizers@0.23.2 into $TOK_DIR"
+  skip train_hf_same_decode "npm registry not reachable: could not install tokenizers@0.23.2 into $TOK_DIR"
   skip train_hf_same_merges "npm registry not reachable: could not install tokenizers@0.23.2 into $TOK_DIR"
   exit 0
 fi
@@ -93,6 +97,14 @@ elif cmp -s "$tmp/hf.ids" "$tmp/ours.ids"; then
 else
   line=$(cmp "$tmp/hf.ids" "$tmp/ours.ids" | sed 's/.*line //')
   fail train_hf_same_ids "line ${line:-?} differs: HF $(sed -n "${line:-1}p" "$tmp/hf.ids" | cut -c1-200) vs olmo $(sed -n "${line:-1}p" "$tmp/ours.ids" | cut -c1-200)"
+fi
+
+if "$OLMO" tokenizer decode -t "$tmp/t2.json" --json "$tmp/ours.ids" >"$tmp/ours.dec" 2>"$tmp/log" &&
+  TOK_DIR=$TOK_DIR node "$TOK_REF" --decode "$tmp/t2.json" "$tmp/held.txt" >"$tmp/hf.dec" 2>>"$tmp/log" &&
+  cmp -s "$tmp/ours.dec" "$tmp/hf.dec"; then
+  pass train_hf_same_decode
+else
+  fail train_hf_same_decode "olmo decode --json differs from HF decode: $(cmp "$tmp/ours.dec" "$tmp/hf.dec" 2>&1; tail -2 "$tmp/log")"
 fi
 
 # HF's trainer on a small corpus, trained to completion (its node binding only has the default trainer):

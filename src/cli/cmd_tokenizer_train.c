@@ -2,6 +2,7 @@
  * tokenizer.json (library: tokenizer/bpe_train.h; guide: docs/tokenizer-training.md). */
 #include "cli/commands.h"
 #include "base/error.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "tokenizer/bpe_train.h"
@@ -101,6 +102,12 @@ int cmd_tokenizer_train(int argc, char **argv) {
         o.special = special;
         o.n_special = (uint32_t)n_special;
     }
+
+    /* fail on bad settings or an unwritable output before reading a possibly large corpus */
+    if (bpe_train_opts_check(&o) < 0) goto fail;
+    struct olmo_atomic_file probe;
+    if (olmo_atomic_open(&probe, out_path) < 0) goto fail;
+    olmo_atomic_abort(&probe);
 
     double t0 = olmo_now();
     if (bpe_words_init(&words) < 0) goto fail;

@@ -262,24 +262,18 @@ static int utf8_valid(const uint8_t *s, size_t n) {
 
 /* Special tokens, then the byte alphabet in code-point order; byte_id[b] gets each byte's id. */
 static int init_vocab(struct bpe_model *m, const struct bpe_train_opts *o, uint32_t byte_id[256]) {
-    for (uint32_t i = 0; i < o->n_special; i++) {
-        const char *s = o->special[i];
-        size_t n = strlen(s);
-        if (!n) return olmo_err("special token %u is empty", i + 1);
-        if (n > 1024 || !utf8_valid((const uint8_t *)s, n))
-            return olmo_err("special token %u: expected valid UTF-8 of at most 1024 bytes", i + 1);
-        if (bpe_strmap_upsert(&m->vocab, s, (uint32_t)n, NULL) < 0) return -1;
-    }
+    for (uint32_t i = 0; i < o->n_special; i++)
+        if (bpe_strmap_upsert(&m->vocab, o->special[i], (uint32_t)strlen(o->special[i]), NULL) < 0) return -1;
     m->n_special = (uint32_t)m->vocab.n;   /* a repeated special token counts once, as in HF */
     /* HF sorts its alphabet by code point: the 188 printable bytes (themselves), then the other 68 (U+0100...) */
     uint32_t order[256];
     for (uint32_t b = 0; b < 256; b++) order[b] = b;
-    for (uint32_t i = 1; i < 256; i++)   /* insertion sort by code point: 256 items, once */
-        for (uint32_t j = i; j > 0 && pretok_byte_to_char((uint8_t)order[j]) < pretok_byte_to_char((uint8_t)order[j - 1]); j--) {
-            uint32_t t = order[j];
+    for (uint32_t i = 1; i < 256; i++) {   /* insertion sort by code point: 256 items, once */
+        uint32_t b = order[i], j = i;
+        for (; j > 0 && pretok_byte_to_char((uint8_t)b) < pretok_byte_to_char((uint8_t)order[j - 1]); j--)
             order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
+        order[j] = b;
+    }
     for (uint32_t i = 0; i < 256; i++) {
         uint8_t buf[2];
         int k = utf8_put(buf, pretok_byte_to_char((uint8_t)order[i]));
@@ -419,6 +413,24 @@ out:
     return rc;
 }
 
+int bpe_train_opts_check(const struct bpe_train_opts *o) {
+    uint32_t distinct = 0;
+    for (uint32_t i = 0; i < o->n_special; i++) {
+        const char *s = o->special[i];
+        size_t n = strlen(s);
+        if (!n) return olmo_err("special token %u is empty", i + 1);
+        if (n > 1024 || !utf8_valid((const uint8_t *)s, n))
+            return olmo_err("special token %u: expected valid UTF-8 of at most 1024 bytes", i + 1);
+        int repeat = 0;
+        for (uint32_t j = 0; j < i; j++) repeat |= !strcmp(o->special[j], s);
+        distinct += !repeat;
+    }
+    if ((uint64_t)o->vocab_size < 256 + (uint64_t)distinct)
+        return olmo_err("vocab size %u is below the %u special tokens + 256 byte characters it must hold",
+                        o->vocab_size, distinct);
+    return 0;
+}
+
 void bpe_model_free(struct bpe_model *m) {
     bpe_strmap_free(&m->vocab);
     free(m->merges);
@@ -432,6 +444,7 @@ int bpe_learn(struct bpe_model *m, const struct bpe_words *w, const struct bpe_t
     struct learner L;
     memset(&L, 0, sizeof L);
     uint32_t byte_id[256];
+    if (bpe_train_opts_check(o) < 0) return -1;
     if (bpe_strmap_init(&m->vocab, o->vocab_size) < 0 || init_vocab(m, o, byte_id) < 0) goto fail;
     if (o->vocab_size < m->vocab.n) {
         olmo_err("vocab size %u is below the %u special tokens + 256 byte characters it must hold",

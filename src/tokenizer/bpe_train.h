@@ -48,6 +48,9 @@ struct bpe_train_opts {
 };
 /* vocab_size 16384, min_frequency 0, special = {"<|endoftext|>", "<|padding|>"}. */
 void bpe_train_opts_default(struct bpe_train_opts *o);
+/* Checks the options before any work: special tokens non-empty valid UTF-8, room for them and the 256 bytes.
+ * (bpe_learn checks again; front ends call this first so a bad flag fails before the corpus is read.) */
+int bpe_train_opts_check(const struct bpe_train_opts *o);
 
 /* A trained tokenizer. vocab entry i is token id i: its string as tokenizer.json spells it (special tokens
  * verbatim, learned tokens in GPT-2 byte-level characters, UTF-8). */
