@@ -1,20 +1,18 @@
-/* cli_env.c — re-executing the program with OMP_WAIT_POLICY=passive (see cli_env.h). */
+/* cli_env.c — a subcommand re-executing `olmo <cmd> ...` with OMP_WAIT_POLICY=passive (see cli_env.h); the
+ * mechanism is train_threads_passive's, this file only rebuilds the full command line from the subcommand's. */
 #include "cli/cli_env.h"
+#include "base/error.h"
+#include "train/train_threads.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 void cli_prefer_passive_threads(const char *cmd, int argc, char **argv) {
     if (getenv("OMP_WAIT_POLICY")) return;
-    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
     char **nv = calloc((size_t)argc + 2, sizeof *nv);
     if (!nv) return;
     nv[0] = (char *)"olmo";
     nv[1] = (char *)cmd;
     for (int i = 1; i < argc; i++) nv[i + 1] = argv[i];
-    execv("/proc/self/exe", nv);
-    /* exec failed (no /proc): carry on with the default policy */
+    if (train_threads_passive(nv) != 0) olmo_err_clear();   /* no /proc: carry on with spinning waits */
     free(nv);
 }

@@ -12,8 +12,8 @@
 #include "train/train_ckpt.h"
 #include "train/train_model.h"
 #include "train/trainer_plan.h"
+#include "train/train_threads.h"
 
-#include <cblas.h>
 #include <inttypes.h>
 #include <math.h>
 #include <omp.h>
@@ -30,8 +30,7 @@ static int setup_threads(void) {
     long local = ls ? atol(ls) : dist_size();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int n = (int)(local > 0 && cores / local > 0 ? cores / local : 1);
-    omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    train_threads_set(n);
     return n;
 }
 
