@@ -386,3 +386,45 @@ TEST(train_init_from_hf_checkpoints) {
                   a.clip_qkv == b.clip_qkv && a.norm_type == b.norm_type, "%s: config.json differs", fx[k]);
     }
 }
+
+/* Field `key` of the JSON line of step `step` in a metrics.jsonl; NAN when absent. */
+static double metric_at(const char *jsonl_path, int64_t step, const char *key) {
+    char *txt = olmo_read_file(jsonl_path, NULL);
+    double v = NAN;
+    for (char *line = txt; line && *line;) {
+        char *nl = strchr(line, '\n');
+        json_error_t err;
+        json_t *o = json_loadb(line, nl ? (size_t)(nl - line) : strlen(line), 0, &err);
+        if (o && json_integer_value(json_object_get(o, "step")) == step) v = json_number_value(json_object_get(o, key));
+        json_decref(o);
+        if (!nl) break;
+        line = nl + 1;
+    }
+    free(txt);
+    return v;
+}
+
+TEST(train_loss_normalisation_and_microbatches) {
+    /* OLMo's old-trainer normalisation (spec §2e): Σ CE over the labelled positions / (B·T), T positions per
+     * instance of which T−1 have a target. At initialisation (std 0.02: logits ≈ 0) CE ≈ ln 256 per labelled
+     * position, so step 1 logs ≈ ln(256)·31/32 = 5.372 — not ln 256 = 5.545 (a per-token mean) and not 4× it
+     * (a per-micro-batch denominator). Then: micro-batches of 2 and of 8 instances are the same optimisation
+     * (the accumulation is an exact sum up to rounding): same step-1 loss and gradient norm, same parameters. */
+    const char *olmo = olmo_bin();
+    if (!olmo) SKIP("$OLMO (the olmo binary) not set: run through tests/run.sh");
+    const char *d = th_tmpdir();
+    CHECK(write_data(d) == 0);
+    CHECK(write_config(d, "c.yaml", NULL) == 0);
+    CHECK_EQ_INT(run("'%s' train %s/c.yaml -q --max_duration=6 --device_train_microbatch_size=2 --save_folder=%s/m2 "
+                     "2>%s/log2", olmo, d, d, d), 0);
+    CHECK_EQ_INT(run("'%s' train %s/c.yaml -q --max_duration=6 --device_train_microbatch_size=8 --save_folder=%s/m8 "
+                     "2>%s/log8", olmo, d, d, d), 0);
+    double ce2 = metric_at(path2(d, "m2/metrics.jsonl"), 1, "ce_loss"), ce8 = metric_at(path2(d, "m8/metrics.jsonl"), 1, "ce_loss");
+    CHECK_NEAR(ce2, log(256.0) * 31.0 / 32.0, 0.02);
+    CHECK_NEAR(ce2, ce8, 1e-6 * ce2);
+    double g2 = metric_at(path2(d, "m2/metrics.jsonl"), 1, "grad_norm"), g8 = metric_at(path2(d, "m8/metrics.jsonl"), 1, "grad_norm");
+    CHECK_NEAR(g2, g8, 1e-5 * g2);
+    double rel = 0, mx = 0;
+    CHECK(param_diff(path2(d, "m2/step-6"), path2(d, "m8/step-6"), &rel, &mx) == 0);
+    CHECK_MSG(rel < 1e-4 && mx < 1e-3, "micro-batch 2 vs 8: relative L2 %g, largest %g", rel, mx);
+}

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Under mpirun several ranks share the machine: split the cores between them unless the user chose. */
@@ -224,9 +225,14 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
                       "process(es) x %d thread(s); memory %.0f MiB (params+grads+Adam %.0f)",
                       B, B * T, mb, W, threads, (16.0 * (double)m->n_params + (double)m->act_bytes) / 1048576.0,
                       16.0 * (double)m->n_params / 1048576.0);
-        olmo_log_info("%s step %" PRId64 " -> %" PRId64 ", checkpoints every %" PRId64 " steps in %s",
-                      st.step ? "resuming at" : "training from", st.step, p.max_steps, p.save_interval,
-                      p.save_folder);
+        if (!p.tokenizer_file)
+            olmo_log_warn("%s%s%s: checkpoints get no tokenizer.json (copy one in to use them with olmo generate)",
+                          p.tokenizer_identifier[0] ? "tokenizer.identifier '" : "no tokenizer.identifier",
+                          p.tokenizer_identifier, p.tokenizer_identifier[0] ? "' is not a local file" : "");
+        char every[64] = "at the end";
+        if (p.save_interval > 0) snprintf(every, sizeof every, "every %" PRId64 " steps", p.save_interval);
+        olmo_log_info("%s step %" PRId64 " -> %" PRId64 ", checkpoints %s in %s", st.step ? "resuming at" : "training from",
+                      st.step, p.max_steps, every, p.save_folder);
     }
 
     const struct train_loss_opts lo_base = {(float)p.z_loss_mult, 1.0};
@@ -326,8 +332,11 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
             olmo_file_exists(png))
             olmo_log_info("loss curve: %s", png);
         free(png);
-        olmo_log_info("done: step %" PRId64 ", loss %.4f, %.0f tokens/s; checkpoint %s; metrics %s", r.final_step,
-                      r.final_loss, r.tokens_per_s, r.last_checkpoint, mt.jsonl_path);
+        struct rusage ru;
+        double rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0;   /* KiB on Linux */
+        olmo_log_info("done: step %" PRId64 ", loss %.4f, %.0f tokens/s, peak memory %.0f MiB; checkpoint %s; "
+                      "metrics %s", r.final_step, r.final_loss, r.tokens_per_s, rss, r.last_checkpoint,
+                      mt.jsonl_path);
     }
     rc = 0;
 out:
