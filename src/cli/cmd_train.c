@@ -85,13 +85,16 @@ int cmd_train(int argc, char **argv) {
     struct trainer_result r;
     int rc = trainer_run(&o, &r);
     int status = 0;
-    if (rc != 0) {
+    if (rc != 0 && r.stopped_nonfinite) {
+        /* every rank saw the same all-reduced loss and stopped at the same step: one message, a clean exit */
+        status = dist_rank() == 0 ? cli_fail("train") : 1;
+    } else if (rc != 0) {
         if (dist_rank() == 0) status = cli_fail("train");
         else {
             fprintf(stderr, "olmo train (rank %d): %s\n", dist_rank(), olmo_errmsg());
             status = 1;
         }
-        dist_abort(status);   /* the other ranks may be waiting in a collective */
+        dist_abort(status);   /* a failure on one rank: the others may be waiting in a collective */
     }
     dist_finalize();
     free(ovr);

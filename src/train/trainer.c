@@ -133,11 +133,11 @@ static int save(const struct train_model *m, struct train_state *st, const struc
         struct train_ckpt_extra ex = {p->tokenizer_file, p->config_yaml};
         st->world_size = dist_size();
         failed = train_ckpt_save(m, st, p->save_folder, &ex) != 0;
-        if (!failed) snprintf(last, last_len, "%s/step-%" PRId64, p->save_folder, st->step);
     }
     /* every rank learns whether rank 0 could write, so they stop together */
     if (dist_allreduce_max_i32(&failed) != 0) return -1;
     if (failed) return dist_rank() == 0 ? -1 : olmo_err("rank 0 failed to write the checkpoint");
+    snprintf(last, last_len, "%s/step-%" PRId64, p->save_folder, st->step);   /* every rank knows it */
     return 0;
 }
 
@@ -281,6 +281,7 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
                      "updating anything. %s%s; lower optimizer.learning_rate and continue with --resume", step, ce + z, gnorm, lr,
                      r.last_checkpoint[0] ? "The newest checkpoint is intact: " : "No checkpoint was written yet",
                      r.last_checkpoint);
+            r.stopped_nonfinite = 1;   /* the sums were all-reduced: every rank is here at the same step */
             goto out;
         }
         optim_adamw_step(m, &adam, lr, step);

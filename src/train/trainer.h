@@ -36,6 +36,7 @@ struct trainer_result {
     int64_t steps_done;         /* optimizer steps taken by this invocation */
     int64_t final_step;
     int stopped_by_time;        /* max_seconds ended the run before max_duration */
+    int stopped_nonfinite;      /* ended by a NaN / Inf loss or gradient norm: every rank stopped at the same step */
     double final_loss;          /* loss of the last step */
     double tokens_per_s;        /* global tokens per second of step time (first step and checkpoints excluded) */
     double seconds;
