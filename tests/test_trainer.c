@@ -428,3 +428,25 @@ TEST(train_loss_normalisation_and_microbatches) {
     CHECK(param_diff(path2(d, "m2/step-6"), path2(d, "m8/step-6"), &rel, &mx) == 0);
     CHECK_MSG(rel < 1e-4 && mx < 1e-3, "micro-batch 2 vs 8: relative L2 %g, largest %g", rel, mx);
 }
+
+TEST(train_resume_bf16_is_bit_identical) {
+    /* precision amp_bf16 (the official configs): bf16 matrix products through oneDNN, fp32 master weights. The
+     * products are deterministic for fixed shapes and threads, so resume is bit-exact here too. */
+    const char *olmo = olmo_bin();
+    if (!olmo) SKIP("$OLMO (the olmo binary) not set: run through tests/run.sh");
+    const char *d = th_tmpdir();
+    CHECK(write_data(d) == 0);
+    CHECK(write_config(d, "c.yaml", NULL) == 0);
+    if (run("'%s' train %s/c.yaml -q --precision=amp_bf16 --save_folder=%s/a 2>%s/log", olmo, d, d, d) != 0) {
+        char *log = olmo_read_file(path2(d, "log"), NULL);
+        int no_bf16 = log && (strstr(log, "oneDNN") || strstr(log, "bf16"));
+        free(log);
+        if (no_bf16) SKIP("no bf16 matrix products on this machine");
+        CHECK_MSG(0, "bf16 training failed: see %s/log", d);
+    }
+    CHECK_EQ_INT(run("OLMO_TEST_KILL_AFTER_STEP=6 '%s' train %s/c.yaml -q --precision=amp_bf16 --save_folder=%s/b 2>>%s/log", olmo, d, d, d),
+                 128 + 9);
+    CHECK_EQ_INT(run("'%s' train %s/c.yaml -q --precision=amp_bf16 --save_folder=%s/b --resume 2>>%s/log", olmo, d, d, d), 0);
+    CHECK(files_equal(path2(d, "a/step-12/model.safetensors"), path2(d, "b/step-12/model.safetensors")));
+    CHECK(files_equal(path2(d, "a/step-12/optim.safetensors"), path2(d, "b/step-12/optim.safetensors")));
+}
