@@ -298,12 +298,36 @@ const struct ycfg_node *ycfg_get(const struct ycfg *c, const char *dotted) {
 
 /* ------------------------------------------------------------------------------------------------ overrides */
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if the bytes there are not valid UTF-8. */
+static int utf8_len(const unsigned char *p) {
+    if (p[0] < 0x80) return 1;
+    int n = p[0] >= 0xC2 && p[0] <= 0xDF ? 2 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3 : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+    if (n == 0) return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    if (n == 3 && p[0] == 0xE0 && p[1] < 0xA0) return 0;   /* overlong */
+    if (n == 3 && p[0] == 0xED && p[1] >= 0xA0) return 0;  /* surrogates */
+    if (n == 4 && p[0] == 0xF0 && p[1] < 0x90) return 0;   /* overlong */
+    if (n == 4 && p[0] == 0xF4 && p[1] >= 0x90) return 0;  /* above U+10FFFF */
+    return n;
+}
+
+static int valid_utf8(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_len(p);
+        if (!n) return 0;
+        p += n;
+    }
+    return 1;
+}
+
 int ycfg_override(struct ycfg *c, const char *arg) {
     const char *a = arg;
     while (*a == '-') a++;
     const char *eq = strchr(a, '=');
     if (!eq || eq == a)
         return olmo_err("override '%s': expected --KEY=VALUE with a dotted KEY, e.g. --model.d_model=256", arg);
+    if (!valid_utf8(arg)) return olmo_err("override '%s': not valid UTF-8", arg);
     const char *src = add_src(c, arg);
     if (!src) return -1;
     struct ycfg_node *val = NULL;
@@ -937,24 +961,53 @@ static int needs_quotes(const struct ycfg_node *n) {
     if (!*t) return n->quoted != 0;
     if (n->quoted) return 1;   /* keep strings strings when read back */
     if (isspace((unsigned char)t[0]) || isspace((unsigned char)t[strlen(t) - 1])) return 1;
-    for (const char *p = t; *p; p++)
-        if (strchr(":#{}[],&*!|>'\"%@`\n\t\\", *p)) return 1;
+    /* "- x", "?", "---", "..." would read back as a list item, a complex key or a document marker */
+    if ((t[0] == '-' || t[0] == '?') && (t[1] == 0 || t[1] == ' ')) return 1;
+    if (!strncmp(t, "---", 3) || !strncmp(t, "...", 3)) return 1;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || strchr(":#{}[],&*!|>'\"%@`\\", *p)) return 1;
     return 0;
 }
 
+/* Text that can be written unquoted byte for byte: printable ASCII, or valid UTF-8 without C1 controls. */
+static int ascii_or_printable(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_len(p);
+        if (!n) return 0;
+        if (n == 2 && p[0] == 0xC2 && p[1] <= 0x9F) return 0;
+        if (n == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE) return 0;
+        p += n;
+    }
+    return 1;
+}
+
 static void dump_scalar(FILE *f, const struct ycfg_node *n) {
-    if (!needs_quotes(n)) {
+    if (!needs_quotes(n) && ascii_or_printable(n->text)) {
         fputs(n->text, f);
         return;
     }
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)n->text; *p; p++) {
+        if (*p >= 0x80) {
+            /* valid UTF-8 is written as is; a stray byte (from an environment variable or a file name) as \xNN */
+            int len = utf8_len(p);
+            uint32_t cp = 0;
+            if (len == 2) cp = (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+            else if (len == 3) cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+            /* YAML forbids C1 controls (but NEL) and U+FFFE/U+FFFF even in quotes: write them as \uXXXX */
+            if (len && ((cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0xFFFE || cp == 0xFFFF))
+                fprintf(f, "\\u%04x", (unsigned)cp);
+            else if (len) fwrite(p, 1, (size_t)len, f);
+            else fprintf(f, "\\x%02x", *p);
+            p += len ? len - 1 : 0;
+            continue;
+        }
         /* a resolved "${" must stay literal when the dump is read back: OmegaConf's escape \${ (YAML "\\${") */
         if (p[0] == '$' && p[1] == '{' && n->quoted == 2) fputs("\\\\", f);
         if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
         else if (*p == '\n') fputs("\\n", f);
         else if (*p == '\t') fputs("\\t", f);
-        else if (*p < 0x20) fprintf(f, "\\x%02x", *p);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\x%02x", *p);
         else fputc(*p, f);
     }
     fputc('"', f);
@@ -964,8 +1017,19 @@ static void dump_node(FILE *f, const struct ycfg_node *n, int indent) {
     for (size_t i = 0; i < n->n; i++) {
         const struct ycfg_node *v = n->vals[i];
         fprintf(f, "%*s", indent, "");
-        if (n->kind == YCFG_MAP) fprintf(f, "%s:", n->keys[i]);
-        else fputc('-', f);
+        if (n->kind == YCFG_MAP) {
+            /* a key is written like a string value: quoted when it would not read back as the same text */
+            struct ycfg_node k = {.kind = YCFG_SCALAR, .text = n->keys[i]};
+            k.quoted = ycfg_is_null(&k);   /* a key "", "~" or "null" must stay that text */
+            /* YAML's implicit keys end at 1024 characters; a longer one needs the explicit "? key" form */
+            int explicit_key = strlen(n->keys[i]) > 200;   /* escapes grow a key at most 4x */
+            if (explicit_key) fputs("? ", f);
+            dump_scalar(f, &k);
+            if (explicit_key) fprintf(f, "\n%*s", indent, "");
+            fputc(':', f);
+        } else {
+            fputc('-', f);
+        }
         if (v->kind == YCFG_SCALAR) {
             fputc(' ', f);
             dump_scalar(f, v);
@@ -987,7 +1051,8 @@ char *ycfg_dump(const struct ycfg *c) {
         olmo_err_errno("dumping the config");
         return NULL;
     }
-    if (c->root) dump_node(f, c->root, 0);
+    if (c->root && c->root->n) dump_node(f, c->root, 0);
+    else fputs("{}\n", f);   /* an empty mapping, not an empty document */
     if (fclose(f) != 0) {
         free(buf);
         olmo_err_errno("dumping the config");
