@@ -22,7 +22,8 @@
 #define CACHE_MAX_KEY 64
 #define CACHE_KEY_BYTES (CACHE_MAX_ENTRIES * 16)
 #define CACHE_ID_COUNT (CACHE_MAX_ENTRIES * 4)
-#define SMALL_PIECE 256   /* symbols; above this the heap version runs */
+/* Symbols; above this the heap version runs. A variable so tests can force either loop on the same input. */
+int bpe_small_piece_max = 256;
 
 struct tok_enc *tok_enc_new(const struct olmo_tokenizer *tok) {
     struct tok_enc *e = olmo_calloc(1, sizeof *e);
@@ -157,6 +158,7 @@ static uint64_t heap_pop(uint64_t *h, size_t *n) {
 static size_t merge_heap(const struct pairmap *pm, int32_t *sym, size_t n, int32_t *prev, int32_t *next,
                          uint64_t *heap) {
     size_t hn = 0;
+    if (n < 2) return n;
     for (size_t i = 0; i < n; i++) {
         prev[i] = (int32_t)i - 1;
         next[i] = i + 1 < n ? (int32_t)i + 1 : -1;
@@ -258,6 +260,7 @@ static int cache_get(struct tok_enc *e, const uint8_t *s, size_t len, uint64_t h
         struct tok_cache_slot *sl = &e->slots[i];
         if (!sl->key_len) return 0;
         if (sl->hash == h && sl->key_len == len && !memcmp(e->ckeys + sl->key_off, s, len)) {
+            if (!sl->n_ids) return 1;
             if (grow_ids(e, sl->n_ids)) { *err = 1; return 0; }
             memcpy(e->ids + e->n_ids, e->cids + sl->ids_off, sl->n_ids * sizeof(int32_t));
             e->n_ids += sl->n_ids;
@@ -317,11 +320,13 @@ int bpe_encode_piece(struct tok_enc *e, const char *text, size_t len, int prefix
     /* up to 4 symbols per byte (byte fallback of a byte-level character) */
     if (grow_sym(e, 4 * len + 4)) return -1;
     size_t n = initial_symbols(e, s, len);
-    if (n <= SMALL_PIECE) n = merge_small(&t->merges, e->sym, n, e->aux_r, e->aux_i);
+    if (n <= (size_t)bpe_small_piece_max) n = merge_small(&t->merges, e->sym, n, e->aux_r, e->aux_i);
     else n = merge_heap(&t->merges, e->sym, n, e->aux_i, e->aux_i + e->cap_sym, e->heap);
-    if (grow_ids(e, n)) return -1;
-    memcpy(e->ids + e->n_ids, e->sym, n * sizeof *e->sym);
-    e->n_ids += n;
+    if (n) {   /* n == 0 when every character was unknown and dropped (no unk token) */
+        if (grow_ids(e, n)) return -1;
+        memcpy(e->ids + e->n_ids, e->sym, n * sizeof *e->sym);
+        e->n_ids += n;
+    }
     if (cacheable) cache_put(e, s, len, h, e->sym, n);
     return 0;
 }

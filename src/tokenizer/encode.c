@@ -90,26 +90,35 @@ static int take_ids(struct tok_enc *e, int32_t **ids, size_t *n_ids) {
     return 0;
 }
 
+struct tok_enc *tok_enc_get(const struct olmo_tokenizer *tok) {
+    struct olmo_tokenizer *t = (struct olmo_tokenizer *)tok;   /* only the guarded pool is written */
+    struct tok_enc *e = NULL;
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->n_pool) e = t->pool[--t->n_pool];
+    pthread_mutex_unlock(&t->pool_lock);
+    return e ? e : tok_enc_new(tok);
+}
+
+void tok_enc_put(const struct olmo_tokenizer *tok, struct tok_enc *e) {
+    struct olmo_tokenizer *t = (struct olmo_tokenizer *)tok;
+    if (!e) return;
+    /* don't let one huge document pin its buffers */
+    if (e->cap_ids > (1u << 22)) { free(e->ids); e->ids = NULL; e->cap_ids = e->n_ids = 0; }
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->n_pool < TOK_POOL_MAX) { t->pool[t->n_pool++] = e; e = NULL; }
+    pthread_mutex_unlock(&t->pool_lock);
+    tok_enc_free(e);
+}
+
 int tok_encode(const struct olmo_tokenizer *tok, const char *text, size_t len, int add_special, int32_t **ids,
                size_t *n_ids) {
-    struct olmo_tokenizer *t = (struct olmo_tokenizer *)tok;   /* only the guarded encoder slot is written */
     *ids = NULL;
     *n_ids = 0;
-    struct tok_enc *e = NULL;
-    int locked = pthread_mutex_trylock(&t->enc_lock) == 0;
-    if (locked) {
-        if (!t->enc) t->enc = tok_enc_new(t);
-        e = t->enc;
-    } else {
-        e = tok_enc_new(t);   /* another thread holds the shared encoder */
-    }
+    struct tok_enc *e = tok_enc_get(tok);
     int rc = e ? 0 : -1;
     if (!rc) rc = tok_encode_with(e, text, len, add_special);
     if (!rc) rc = take_ids(e, ids, n_ids);
-    /* don't let one huge document pin its buffers */
-    if (e && e->cap_ids > (1u << 22)) { free(e->ids); e->ids = NULL; e->cap_ids = 0; }
-    if (locked) pthread_mutex_unlock(&t->enc_lock);
-    else tok_enc_free(e);
+    tok_enc_put(tok, e);
     return rc;
 }
 
@@ -122,7 +131,7 @@ int tok_encode_batch(const struct olmo_tokenizer *tok, const char *const *texts,
     if ((size_t)n_threads > n_docs) n_threads = n_docs ? (int)n_docs : 1;
 #pragma omp parallel num_threads(n_threads)
     {
-        struct tok_enc *e = tok_enc_new(tok);
+        struct tok_enc *e = tok_enc_get(tok);
         int my_fail = e == NULL;
 #pragma omp for schedule(dynamic, 16)
         for (size_t i = 0; i < n_docs; i++) {
@@ -136,7 +145,7 @@ int tok_encode_batch(const struct olmo_tokenizer *tok, const char *const *texts,
                 failed = 1;
             }
         }
-        tok_enc_free(e);
+        tok_enc_put(tok, e);
     }
     if (failed) {
         for (size_t i = 0; i < n_docs; i++) { free(ids[i]); ids[i] = NULL; n_ids[i] = 0; }

@@ -90,6 +90,7 @@ int added_find(const struct olmo_tokenizer *tok, const struct tok_trie *t, const
 
 /* ---- the tokenizer */
 enum tok_decoder { DEC_NONE, DEC_BYTELEVEL };
+#define TOK_POOL_MAX 64
 
 struct olmo_tokenizer {
     char *name;
@@ -122,9 +123,10 @@ struct olmo_tokenizer {
     int n_post_pre, n_post_post;
     /* string arena for vocab keys */
     char *arena;
-    /* the encoder used by tok_encode (guarded; a second concurrent caller builds a temporary one) */
-    pthread_mutex_t enc_lock;
-    struct tok_enc *enc;
+    /* idle encoders (scratch + warm cache), reused by tok_encode and tok_encode_batch across calls */
+    pthread_mutex_t pool_lock;
+    struct tok_enc *pool[TOK_POOL_MAX];
+    int n_pool;
 };
 
 /* ---- per-thread encoding state (bpe.c / encode.c) */
@@ -154,8 +156,12 @@ struct tok_enc {
 };
 
 struct tok_enc *tok_enc_new(const struct olmo_tokenizer *tok);
+/* An encoder from the tokenizer's pool (or a new one); give it back with tok_enc_put. */
+struct tok_enc *tok_enc_get(const struct olmo_tokenizer *tok);
+void tok_enc_put(const struct olmo_tokenizer *tok, struct tok_enc *e);
 void tok_enc_free(struct tok_enc *e);
 /* Appends the ids of one pre-tokenized piece (bytes s[0..len), after an optional prefix space). */
+extern int bpe_small_piece_max;   /* pieces with more symbols use the heap merge loop (tests flip it) */
 int bpe_encode_piece(struct tok_enc *e, const char *s, size_t len, int prefix_space);
 int enc_push(struct tok_enc *e, int32_t id);
 /* Runs the whole pipeline into e->ids. */

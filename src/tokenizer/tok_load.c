@@ -76,7 +76,7 @@ static int parse_normalizer(struct olmo_tokenizer *t, const json_t *v, int depth
 static int append_ids(int32_t **v, int *n, const int32_t *ids, int k) {
     int32_t *nv = realloc(*v, (size_t)(*n + k + 1) * sizeof *nv);
     if (!nv) return olmo_err("out of memory");
-    memcpy(nv + *n, ids, (size_t)k * sizeof *ids);
+    if (k) memcpy(nv + *n, ids, (size_t)k * sizeof *ids);
     *v = nv;
     *n += k;
     return 0;
@@ -427,7 +427,7 @@ struct olmo_tokenizer *tok_load_json(const char *json, size_t len, const char *n
     uc_init();
     struct olmo_tokenizer *t = olmo_calloc(1, sizeof *t);
     if (!t) return NULL;
-    pthread_mutex_init(&t->enc_lock, NULL);
+    pthread_mutex_init(&t->pool_lock, NULL);
     t->name = olmo_strdup(name ? name : "tokenizer.json");
     json_error_t err;
     json_t *root = NULL;
@@ -494,8 +494,8 @@ struct olmo_tokenizer *tok_load(const char *path) {
 
 void tok_free(struct olmo_tokenizer *t) {
     if (!t) return;
-    tok_enc_free(t->enc);
-    pthread_mutex_destroy(&t->enc_lock);
+    for (int i = 0; i < t->n_pool; i++) tok_enc_free(t->pool[i]);
+    pthread_mutex_destroy(&t->pool_lock);
     pretok_free(t->pretok);
     strmap_free(&t->tok2id);
     strmap_free(&t->raw2id);
