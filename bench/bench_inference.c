@@ -342,6 +342,14 @@ static int standin_bench(const struct shape *S, int threads, int prompt, int dec
                dt == OLMO_DTYPE_BF16 ? LLAMA_DECODE_BF16 : LLAMA_DECODE_Q8, (double)M.bytes_per_token / t / 1e9,
                bw / 1e9, peak_rss_mb(), 1.0 / cpu);
         fflush(stdout);
+        if (dt == OLMO_DTYPE_BF16) {   /* the other bf16 GEMV: vdpbf16ps, x rounded to bf16 */
+            linear_gemv_set_dpbf16(1);
+            t = measure(&M, S, 1, decode, x, y, &cpu);
+            linear_gemv_set_dpbf16(0);
+            printf("%-5s %-8s %10.2f %10s %10.1f %10s %9s %14.2f   GEMV variant: vdpbf16ps (x rounded to bf16)\n", dn,
+                   "decode", 1.0 / t, "", (double)M.bytes_per_token / t / 1e9, "", "", 1.0 / cpu);
+            fflush(stdout);
+        }
         if (prefill_reps > 0) {
             t = measure(&M, S, prompt, prefill_reps, x, y, &cpu);
             double flops = 2.0 * (double)(params - V * d) * prompt + 2.0 * (double)(V * d);

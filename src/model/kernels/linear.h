@@ -36,7 +36,7 @@ void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T
 /* The portable reference: fp32 dot products, exact products of the stored weights and fp32 x. */
 void linear_forward_ref(float *y, const float *x, const struct olmo_linear *W, int T);
 /* Makes a Q8 copy of src into dst (cols must be a multiple of OLMO_Q8_BLOCK); 0 or -1 with olmo_err.
- * dst owns its memory (linear_free). */
+ * dst owns its memory (linear_free). Runs on the thread pool (kernels/pool.h; not from inside a pool job). */
 int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src);
 void linear_free(struct olmo_linear *W);
 /* Bytes of a Q8 matrix of this shape: weights and scales, including the padding rows. */
