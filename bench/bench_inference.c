@@ -3,16 +3,20 @@
  *
  *   build/bench/bench_inference [--shape 1b|7b] [--threads N] [--dtype bf16|q8|all] [--prompt T]
  *                               [--decode N] [--prefill-reps N] [--hugepages 0|1] [--busy] [--dpbf16]
+ *                               [--standin 0|1] [--model 0|1] [--rehome 0|1|2]
  *
- * What it measures: every linear layer of one forward pass (q, k, v, o, gate, up, down per layer, and the
- * lm_head for the last token only, as generation needs), through linear_forward, on weights that sit in one
- * arena of the real size. Those matrix products are > 95 % of a forward pass's time; attention, norms and
- * RoPE are not included (the model branch's model_forward measures the whole pass).
- *   (a) read bandwidth: a streaming AVX-512 read over that same arena, same threads, same pages (reading the
- *       weight buffer itself, so TLB reach and page size are those of the kernels) — the decode bound;
- *   (b) decode tokens/s (T = 1 through every layer) with its effective bandwidth = weight bytes per token ×
- *       tokens/s; prefill tokens/s for a T-token prompt (T x every layer, lm_head once);
- *   peak RSS. --busy starts a process that spins on one core during the measurement (a shared machine). */
+ * (1) stand-in (--standin 1): every linear layer of one forward pass (q, k, v, o, gate, up, down per layer, and
+ *     the lm_head for the last token only, as generation needs) through linear_forward, on random weights in one
+ *     anonymous arena of the real size (2 MB pages unless --hugepages 0). Also: the read bandwidth — a streaming
+ *     AVX-512 read over that same arena, same threads, same pages — the decode bound; the bf16 GEMV variant
+ *     with vdpbf16ps; with --busy, decode with one core taken by a spinning process, for this pool, a pool that
+ *     spins forever and OpenMP.
+ * (2) model (--model 1): a random OLMo-2 checkpoint of the real shape written as bf16 safetensors to $TMPDIR
+ *     (removed afterwards), model_load (memory-mapped), model_forward: prefill of the prompt in one call, then
+ *     decode from an empty cache (mean per token). bf16 as mapped (4 KB pages) and/or moved to huge pages with
+ *     linear_rehome (--rehome 0|1|2 = as mapped | moved | both), and Q8 (quantized at load).
+ * Printed: tokens/s, llama.cpp's figure (1B, 2 threads, this machine), effective bandwidth = weight bytes per
+ * token x tokens/s, measured read bandwidth, peak RSS, tokens per CPU-second. */
 #include "base/error.h"
 #include "formats/safetensors.h"
 #include "model/kernels/linear.h"
@@ -267,11 +271,21 @@ static int write_checkpoint(const char *dir, const struct shape *S) {
 
 /* Loads the checkpoint (bf16 memory-mapped as stored, or converted to Q8) and measures prefill of a `prompt`
  * token prompt in one call and decoding from an empty cache (mean over `decode` tokens, as llama-bench's tg). */
-static int bench_model(const char *dir, int q8, int prompt, int decode, int prefill_reps) {
+static int bench_model(const char *dir, int q8, int rehome, int prompt, int decode, int prefill_reps) {
     struct olmo_model m;
     struct model_load_opts o = {.quant_q8 = q8};
     double t = now_s();
     if (model_load(&m, dir, &o) != 0) return -1;
+    int rc = 0;
+    if (rehome) {   /* every projection moved from the 4 KB file pages to huge pages (linear_rehome) */
+        for (int l = 0; l < m.cfg.n_layers && rc == 0; l++) {
+            struct olmo_layer *ly = &m.layers[l];
+            struct olmo_linear *all[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->w_gate, &ly->w_up, &ly->w_down};
+            for (int i = 0; i < 7 && rc == 0; i++) rc = linear_rehome(all[i], 1);
+        }
+        if (rc == 0) rc = linear_rehome(&m.lm_head, 1);
+        if (rc) { model_free(&m); return -1; }
+    }
     double tload = now_s() - t;
     struct olmo_state st;
     if (model_state_init(&st, &m, prompt + decode + 1) != 0) { model_free(&m); return -1; }
@@ -279,7 +293,7 @@ static int bench_model(const char *dir, int q8, int prompt, int decode, int pref
     float *logits = malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
     if (!tok || !logits) { free(tok); free(logits); model_state_free(&st); model_free(&m); return olmo_err("bench: out of memory"); }
     for (int i = 0; i < prompt + decode; i++) tok[i] = (int32_t)((i * 7919u) % 50000u);
-    int rc = model_forward(&m, &st, tok, 1, 0, logits);   /* warm-up: pages, threads, scratch */
+    rc = model_forward(&m, &st, tok, 1, 0, logits);   /* warm-up: pages, threads, scratch */
     double best_pre = 1e30, cpu_pre = 0;
     for (int r = 0; r < prefill_reps && rc == 0; r++) {
         double c = cpu_s();
@@ -294,9 +308,10 @@ static int bench_model(const char *dir, int q8, int prompt, int decode, int pref
     double tdec = (now_s() - t) / decode, cdec = (cpu_s() - c) / decode;
     if (rc == 0) {
         const char *dn = q8 ? "q8" : "bf16";
-        printf("%-5s %-8s %10.2f %10.0f %10.1f %10s %6ld MB %14.2f   model_forward, from an empty cache (load %.1f s)\n",
+        printf("%-5s %-8s %10.2f %10.0f %10.1f %10s %6ld MB %14.2f   model_forward, from an empty cache; %s (load %.1f s)\n",
                dn, "decode", 1.0 / tdec, q8 ? LLAMA_DECODE_Q8 : LLAMA_DECODE_BF16, (double)m.weight_bytes / tdec / 1e9,
-               "", peak_rss_mb(), 1.0 / cdec, tload);
+               "", peak_rss_mb(), 1.0 / cdec, q8 ? "quantized at load (huge pages)" : rehome ? "moved to huge pages"
+               : "mmapped 4 KB pages", tload);
         if (prefill_reps > 0)
             printf("%-5s %-8s %10.1f %10.0f %10s %10s %6ld MB %14.1f   model_forward, %d-token prompt in one call\n", dn,
                    "prefill", prompt / best_pre, q8 ? LLAMA_PREFILL_Q8 : LLAMA_PREFILL_BF16, "-", "-", peak_rss_mb(),
@@ -384,7 +399,7 @@ static int standin_bench(const struct shape *S, int threads, int prompt, int dec
 int main(int argc, char **argv) {
     const struct shape *S = &SHAPES[0];
     int threads = 2, prompt = 512, decode = 10, prefill_reps = 2, huge = 1, busy = 0, want_bf16 = 1, want_q8 = 1;
-    int standin = 1, model = 1;
+    int standin = 1, model = 1, rehome = 2;
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
@@ -398,6 +413,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--busy")) busy = 1;
         else if (!strcmp(a, "--standin")) { standin = atoi(v); i++; }
         else if (!strcmp(a, "--model")) { model = atoi(v); i++; }
+        else if (!strcmp(a, "--rehome")) { rehome = atoi(v); i++; }
         else if (!strcmp(a, "--dpbf16")) linear_gemv_set_dpbf16(1);
         else { fprintf(stderr, "bench_inference: unknown option %s (see the comment at the top)\n", a); return 2; }
     }
@@ -419,8 +435,9 @@ int main(int argc, char **argv) {
                "model_forward\n", dir);
         fflush(stdout);
         int rc = write_checkpoint(dir, S);
-        if (rc == 0 && want_bf16) rc = bench_model(dir, 0, prompt, decode, prefill_reps);
-        if (rc == 0 && want_q8) rc = bench_model(dir, 1, prompt, decode, prefill_reps);
+        if (rc == 0 && want_bf16 && rehome != 1) rc = bench_model(dir, 0, 0, prompt, decode, prefill_reps);
+        if (rc == 0 && want_bf16 && rehome != 0) rc = bench_model(dir, 0, 1, prompt, decode, prefill_reps);
+        if (rc == 0 && want_q8) rc = bench_model(dir, 1, 0, prompt, decode, prefill_reps);
         if (rc) fprintf(stderr, "bench_inference: %s\n", olmo_errmsg());
         char path[600];
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
