@@ -47,3 +47,14 @@ elif grep -q 'top-p' "$tmp/e2"; then echo "PASS generate_bad_flag"; else echo "F
 mkdir -p "$tmp/nochat"; cp "$FIX"/config.json "$FIX"/model.safetensors "$FIX"/tokenizer.json "$tmp/nochat/"
 if echo hi | "$OLMO" chat -m "$tmp/nochat" > /dev/null 2> "$tmp/e3"; then echo "FAIL chat_without_template: exit 0";
 elif grep -q 'chat template' "$tmp/e3"; then echo "PASS chat_without_template"; else echo "FAIL chat_without_template: $(cat "$tmp/e3")"; fi
+
+# perplexity of a short text equals the PyTorch reference's mean NLL (tests/ref/make_model_fixtures.py).
+# Tolerance 0.02 nats: the prompt goes through the bf16 GEMM, which rounds activations to bf16 (test_model.c).
+read -r want_n want_nll < "$FIX/ppl_golden.txt"
+line=$("$OLMO" perplexity -m "$FIX" -f "$FIX/ppl_text.txt" --ctx 128 2>/dev/null)
+got_n=$(echo "$line" | sed -n 's/.*tokens scored: \([0-9]*\).*/\1/p'); got_nll=$(echo "$line" | sed -n 's/.*mean NLL: \([0-9.]*\).*/\1/p')
+if [ "$got_n" = "$want_n" ] && awk -v a="$got_nll" -v b="$want_nll" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02) }'; then
+  echo "PASS perplexity_matches_pytorch"
+else
+  echo "FAIL perplexity_matches_pytorch: got '$line', want $want_n tokens NLL $want_nll"
+fi

@@ -82,7 +82,7 @@ out:
     return rc;
 }
 
-/* fp32 checkpoints: 1e-4 relative on every path. */
+/* fp32 (and f16: widened exactly, fp32 activations in every kernel) checkpoints: 1e-4 relative on every path. */
 #define F32_TEST(tname, fixture)                                                                   \
     TEST(tname) {                                                                                  \
         double b, s;                                                                               \
@@ -111,6 +111,7 @@ BF16_TEST(model_olmo2_bf16_gqa_sharded, "olmo2_bf16_gqa_sharded")
 F32_TEST(model_llama_f32_gqa, "llama_f32_gqa")
 BF16_TEST(model_llama_bf16_tied, "llama_bf16_tied")
 BF16_TEST(model_olmo2_gen, "olmo2_gen")
+F32_TEST(model_olmo2_f16, "olmo2_f16")
 
 /* Q8 weights: not exact, but close (the q8 error on these random weights is about 1% of the logit scale). */
 TEST(model_q8_close_to_reference) {

@@ -103,7 +103,7 @@ int cmd_chat(int argc, char **argv) {
         return 2;
     }
     struct model_cli c;
-    if (model_cli_open(&c, &o, 0) != 0) return cli_fail("chat");
+    if (model_cli_open(&c, &o, 2048) != 0) return cli_fail("chat");
     struct chat_template ct;
     if (chat_template_init(&ct, &c.tok_cfg) != 0) {
         olmo_err_prefix("%s: ", o.dir);

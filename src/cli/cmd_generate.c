@@ -34,7 +34,9 @@ int cmd_generate(int argc, char **argv) {
         return 2;
     }
     struct model_cli c;
-    if (model_cli_open(&c, &o, 0) != 0) return cli_fail("generate");
+    /* byte-level BPE never makes more tokens than bytes: prompt bytes + BOS + new tokens bound the context */
+    size_t hint = strlen(o.prompt) + 1 + (size_t)o.n_new;
+    if (model_cli_open(&c, &o, hint > (1u << 30) ? 0 : (int)hint) != 0) return cli_fail("generate");
     int32_t *ids = NULL;
     size_t n = 0;
     int rc = 1;

@@ -1,6 +1,6 @@
 /* cmd_perplexity.c — `olmo perplexity -m DIR -f FILE`: how well a checkpoint predicts a text.
  *
- * The file is tokenized whole, cut into windows of --ctx tokens (default 512, at most the model's context), and
+ * The file is tokenized whole, cut into windows of --ctx tokens (default: 512 or the model's context if shorter), and
  * each window is run from position 0 in chunks of 64 tokens through the KV cache; every token after the first of
  * a window is scored. Prints the token count, mean negative log-likelihood (nats), perplexity and bits per byte.
  * Used to measure what --quant q8 costs in quality (docs/inference.md). */
@@ -40,14 +40,13 @@ int cmd_perplexity(int argc, char **argv) {
     size_t len;
     char *text = olmo_read_file(file, &len);
     if (!text) return cli_fail("perplexity");
-    int ctx = o.ctx > 0 ? o.ctx : 512;
-    o.ctx = ctx;
+    int ctx = o.ctx > 0 ? o.ctx : 512, explicit_ctx = o.ctx > 0;
     struct model_cli c;
-    if (model_cli_open(&c, &o, 0) != 0) {
+    if (model_cli_open(&c, &o, ctx) != 0) {
         free(text);
         return cli_fail("perplexity");
     }
-    if (ctx > c.model.cfg.max_seq_len) ctx = c.model.cfg.max_seq_len;
+    if (!explicit_ctx && ctx > c.model.cfg.max_seq_len) ctx = c.model.cfg.max_seq_len;
     int32_t *ids = NULL;
     size_t n = 0;
     int V = c.model.cfg.vocab_size, rc = 1;

@@ -6,6 +6,7 @@
 #include "model/kernels/pool.h"
 
 #include <omp.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,8 @@ const char *model_cli_flags_help =
     "  --top-p P             nucleus sampling mass (1 = all)\n"
     "  -s, --seed S          sampling seed (default 0)\n"
     "  -t, --threads N       OpenMP threads (default: all cores)\n"
-    "  --ctx N               context length to allocate (default: max_position_embeddings)\n"
+    "  --ctx N               context length to allocate (default: what the run needs, at most max_position_embeddings;\n"
+    "                        chat: 2048 at most)\n"
     "  --quant q8            convert the projection weights to int8 (blocks of 32, fp32 scales) at load\n";
 
 static int need(int argc, char **argv, int *i) {
@@ -58,7 +60,7 @@ int model_cli_flag(struct model_cli_opts *o, int argc, char **argv, int *i) {
     return 1;
 }
 
-int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int extra_ctx) {
+int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_hint) {
     memset(c, 0, sizeof *c);
     if (!o->dir) return olmo_err("no model: pass -m DIR");
     if (o->threads > 0) {
@@ -81,8 +83,11 @@ int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int extr
     float temp = o->set_temperature ? o->temperature : gc->do_sample && gc->has_temperature ? gc->temperature : 0.0f;
     int top_k = o->set_top_k ? o->top_k : gc->do_sample && gc->has_top_k ? gc->top_k : 0;
     float top_p = o->set_top_p ? o->top_p : gc->do_sample && gc->has_top_p ? gc->top_p : 1.0f;
-    int ctx = o->ctx > 0 ? o->ctx : c->model.cfg.max_seq_len;
-    (void)extra_ctx;
+    /* The fp32 KV cache costs 8·L·Hkv·hd bytes per position (0.5 MB for a 7B model): allocate what this run
+     * can use (ctx_hint), never more than the model's context unless --ctx asks for it. */
+    int ctx = c->model.cfg.max_seq_len;
+    if (ctx_hint > 0 && ctx_hint < ctx) ctx = ctx_hint;
+    if (o->ctx > 0) ctx = o->ctx;
     if (gen_init(&c->gen, &c->model, ctx, temp, top_k, top_p, o->seed) != 0) {
         model_cli_close(c);
         return -1;
@@ -125,7 +130,10 @@ void model_cli_emit(struct model_cli *c, int32_t id, FILE *out) {
 void model_cli_report(const struct model_cli *c) {
     const struct gen_session *g = &c->gen;
     double pre = g->prefill_s > 0 ? g->prefill_tokens / g->prefill_s : 0, dec = g->decode_s > 0 ? g->decode_tokens / g->decode_s : 0;
-    fprintf(stderr, "\nprefill: %lld tokens in %.3f s (%.1f tok/s) | decode: %lld tokens in %.3f s (%.2f tok/s, %.1f GB/s of weights)\n",
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr, "\nprefill: %lld tokens in %.3f s (%.1f tok/s) | decode: %lld tokens in %.3f s (%.2f tok/s, %.1f GB/s of weights)"
+            " | peak RSS %.2f GB (mapped weights included)\n",
             (long long)g->prefill_tokens, g->prefill_s, pre, (long long)g->decode_tokens, g->decode_s, dec,
-            dec * (double)c->model.weight_bytes / 1e9);
+            dec * (double)c->model.weight_bytes / 1e9, ru.ru_maxrss / 1048576.0);
 }

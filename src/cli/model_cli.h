@@ -33,8 +33,9 @@ struct model_cli {
 /* Parses the flags common to both commands; returns 1 if argv[*i] was one of them (advancing *i), 0 if not,
  * -1 on a bad value. */
 int model_cli_flag(struct model_cli_opts *o, int argc, char **argv, int *i);
-/* Loads everything and creates the generation session with the stop tokens. */
-int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int extra_ctx);
+/* Loads everything and creates the generation session with the stop tokens. The KV cache holds --ctx positions,
+ * else min(max_position_embeddings, ctx_hint) (ctx_hint <= 0: max_position_embeddings). */
+int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_hint);
 void model_cli_close(struct model_cli *c);
 /* Prints one generated token's text (special tokens are not printed). */
 void model_cli_emit(struct model_cli *c, int32_t id, FILE *out);

@@ -206,7 +206,7 @@ char *hf_config_to_json(const struct olmo_config *c, const char *torch_dtype) {
     json_object_set_new(r, "num_hidden_layers", json_integer(c->n_layers));
     json_object_set_new(r, "num_key_value_heads", json_integer(c->n_kv_heads));
     json_object_set_new(r, "pad_token_id", token_or_null(c->pad_token_id));
-    if (c->arch != ARCH_OLMO2) json_object_set_new(r, "pretraining_tp", json_integer(1));
+    if (c->arch == ARCH_LLAMA) json_object_set_new(r, "pretraining_tp", json_integer(1));
     if (c->arch != ARCH_OLMO1) json_object_set_new(r, "rms_norm_eps", short_real(c->norm_eps));
     json_object_set_new(r, "rope_scaling", json_null());
     json_object_set_new(r, "rope_theta", short_real(c->rope_theta));

@@ -32,12 +32,12 @@ def bf16_round(t):
 
 
 # ---- safetensors writer (HF layout: dtype-size-descending then name order, header space-padded to 8) ----
-DT = {"F32": (torch.float32, 4), "BF16": (torch.bfloat16, 2), "I32": (torch.int32, 4)}
+DT = {"F32": (torch.float32, 4), "BF16": (torch.bfloat16, 2), "F16": (torch.float16, 2), "I32": (torch.int32, 4)}
 
 
 def tensor_bytes(t, dtype):
     tt = t.to(DT[dtype][0]).contiguous()
-    if dtype == "BF16":
+    if dtype in ("BF16", "F16"):
         return tt.view(torch.int16).numpy().tobytes()
     return tt.numpy().tobytes()
 
@@ -182,7 +182,6 @@ def make_config(mt, d, L, H, Hkv, I, V, tied, clip=None):
     }
     if mt == "olmo":
         c["clip_qkv"] = clip
-        c["pretraining_tp"] = 1
     else:
         c["rms_norm_eps"] = 1e-6 if mt == "olmo2" else 1e-5
     if mt == "llama":
@@ -287,10 +286,12 @@ def encode_bytes(text, tok_vocab, merges, byte_char):
 def fixture(name, mt, dtype, seed, d=32, L=2, H=4, Hkv=4, I=64, V=96, tied=False, clip=None, shards=1, gen_test=False):
     gen = torch.Generator().manual_seed(seed)
     c = make_config(mt, d, L, H, Hkv, I, V, tied, clip)
-    c["torch_dtype"] = "bfloat16" if dtype == "BF16" else "float32"
+    c["torch_dtype"] = {"BF16": "bfloat16", "F16": "float16"}.get(dtype, "float32")
     w = make_weights(c, gen)
     if dtype == "BF16":
         w = {k: bf16_round(v) for k, v in w.items()}    # the reference sees exactly the stored values
+    if dtype == "F16":
+        w = {k: v.to(torch.float16).to(torch.float64) for k, v in w.items()}
     d_ = os.path.join(OUT, name)
     os.makedirs(d_, exist_ok=True)
     for f in os.listdir(d_):
@@ -345,6 +346,15 @@ def fixture(name, mt, dtype, seed, d=32, L=2, H=4, Hkv=4, I=64, V=96, tied=False
             logits = g.forward([nxt], pos)
             pos += 1
         text = b"".join(id_bytes.get(i, b"") for i in out).decode("utf-8", errors="replace")
+        # perplexity of a short text (one window, every token after the first scored)
+        ptext = "the cat sat on the mat. then the other cat sat on the hat, and the dog sat in the sun."
+        pids = encode_bytes(ptext, tok["model"]["vocab"], tok["model"]["merges"], byte_char)
+        lp = torch.log_softmax(Ref(c, w).forward(pids, 0), -1)
+        nll = -sum(lp[i, pids[i + 1]].item() for i in range(len(pids) - 1)) / (len(pids) - 1)
+        with open(os.path.join(d_, "ppl_text.txt"), "w") as f:
+            f.write(ptext)
+        with open(os.path.join(d_, "ppl_golden.txt"), "w") as f:
+            f.write(f"{len(pids) - 1} {nll:.6f}\n")
         with open(os.path.join(d_, "golden.txt"), "w", encoding="utf-8") as f:
             f.write(prompt + "\t" + json.dumps(ids) + "\t" + json.dumps(out) + "\n" + text)
     print(f"{name}: {mt} {dtype} tied={tied} clip={clip} H={H} Hkv={Hkv} shards={shards}")
@@ -357,4 +367,5 @@ if __name__ == "__main__":
     fixture("olmo2_bf16_gqa_sharded", "olmo2", "BF16", 4, Hkv=2, shards=2)
     fixture("llama_f32_gqa", "llama", "F32", 5, Hkv=2)
     fixture("llama_bf16_tied", "llama", "BF16", 6, tied=True)
+    fixture("olmo2_f16", "olmo2", "F16", 8, Hkv=2)
     fixture("olmo2_gen", "olmo2", "BF16", 7, Hkv=2, V=272, gen_test=True)
