@@ -8,6 +8,7 @@
 #include "model/model.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "model/kernels/attention.h"
 #include "model/kernels/pool.h"
 
 #include <math.h>
@@ -168,6 +169,10 @@ static void attention_one(void *ctx, int64_t chunk, int thread) {
 static void attention(const struct olmo_config *c, struct olmo_state *s, int layer, int T, int pos) {
     size_t kvd = (size_t)s->kv_dim;
     struct att_job J = {c, s, s->k_cache + (size_t)layer * s->max_seq * kvd, s->v_cache + (size_t)layer * s->max_seq * kvd, pos};
+    /* prompts (T >= 8): the tiled kernel (kernels/attention.h); it declines what it does not handle */
+    if (attn_prefill(s->att, s->q, J.K, J.V, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, (int)kvd,
+                     1.0f / sqrtf((float)c->head_dim)) == 0)
+        return;
     olmo_pool_for((int64_t)T * c->n_heads, attention_one, &J);
 }
 
