@@ -112,6 +112,7 @@ F32_TEST(model_llama_f32_gqa, "llama_f32_gqa")
 BF16_TEST(model_llama_bf16_tied, "llama_bf16_tied")
 BF16_TEST(model_olmo2_gen, "olmo2_gen")
 F32_TEST(model_olmo2_f16, "olmo2_f16")
+F32_TEST(model_olmo2_f32_hd16_long, "olmo2_f32_hd16_long")
 
 /* Q8 weights: not exact, but close (the q8 error on these random weights is about 1% of the logit scale). */
 TEST(model_q8_close_to_reference) {

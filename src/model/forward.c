@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "model/kernels/attention.h"
 #include "model/kernels/pool.h"
 
 #include <math.h>
@@ -189,6 +190,10 @@ static void attention(const struct olmo_config *c, struct olmo_state *s, int lay
     size_t kvd = (size_t)s->kv_dim;
     struct att_job J = {c, s, s->k_cache + (size_t)layer * s->max_seq * kvd, s->v_cache + (size_t)layer * s->max_seq * kvd,
                         pos, T};
+    /* prompts (T >= 8): the tiled kernel (kernels/attention.h); it declines what it does not handle */
+    if (attn_prefill(s->att, s->q, J.K, J.V, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, (int)kvd,
+                     1.0f / sqrtf((float)c->head_dim)) == 0)
+        return;
     olmo_pool_for((int64_t)((T + ATT_QB - 1) / ATT_QB) * c->n_heads, attention_block, &J);
 }
 
