@@ -3,19 +3,26 @@
  *
  *   build/bench/bench_inference [--shape 1b|7b] [--threads N] [--dtype bf16|q8|all] [--prompt T]
  *                               [--decode N] [--prefill-reps N] [--hugepages 0|1] [--busy] [--dpbf16]
+ *                               [--standin 0|1] [--model 0|1] [--rehome 0|1|2]
  *
- * What it measures: every linear layer of one forward pass (q, k, v, o, gate, up, down per layer, and the
- * lm_head for the last token only, as generation needs), through linear_forward, on weights that sit in one
- * arena of the real size. Those matrix products are > 95 % of a forward pass's time; attention, norms and
- * RoPE are not included (the model branch's model_forward measures the whole pass).
- *   (a) read bandwidth: a streaming AVX-512 read over that same arena, same threads, same pages (reading the
- *       weight buffer itself, so TLB reach and page size are those of the kernels) — the decode bound;
- *   (b) decode tokens/s (T = 1 through every layer) with its effective bandwidth = weight bytes per token ×
- *       tokens/s; prefill tokens/s for a T-token prompt (T x every layer, lm_head once);
- *   peak RSS. --busy starts a process that spins on one core during the measurement (a shared machine). */
+ * (1) stand-in (--standin 1): every linear layer of one forward pass (q, k, v, o, gate, up, down per layer, and
+ *     the lm_head for the last token only, as generation needs) through linear_forward, on random weights in one
+ *     anonymous arena of the real size (2 MB pages unless --hugepages 0). Also: the read bandwidth — a streaming
+ *     AVX-512 read over that same arena, same threads, same pages — the decode bound; the bf16 GEMV variant
+ *     with vdpbf16ps; with --busy, decode with one core taken by a spinning process, for this pool, a pool that
+ *     spins forever and OpenMP.
+ * (2) model (--model 1): a random OLMo-2 checkpoint of the real shape written as bf16 safetensors to $TMPDIR
+ *     (removed afterwards), model_load (memory-mapped), model_forward: prefill of the prompt in one call, then
+ *     decode from an empty cache (mean per token). bf16 as mapped (4 KB pages) and/or moved to huge pages with
+ *     linear_rehome (--rehome 0|1|2 = as mapped | moved | both), and Q8 (quantized at load).
+ * Printed: tokens/s, llama.cpp's figure (1B, 2 threads, this machine), effective bandwidth = weight bytes per
+ * token x tokens/s, measured read bandwidth, peak RSS, tokens per CPU-second. */
+#include "base/error.h"
+#include "formats/safetensors.h"
 #include "model/kernels/linear.h"
 #include "model/kernels/linear_internal.h"
 #include "model/kernels/pool.h"
+#include "model/model.h"
 
 #include <immintrin.h>
 #include <signal.h>
@@ -25,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,9 +179,228 @@ static long peak_rss_mb(void) {
     return u.ru_maxrss / 1024;
 }
 
+static double cpu_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double loadavg(void) {
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) { if (fscanf(f, "%lf", &l) != 1) l = -1; fclose(f); }
+    return l;
+}
+
+/* Best wall time of reps passes of T tokens; *cpu gets the process CPU seconds of that best pass. */
+static double measure(const struct mats *M, const struct shape *S, int T, int reps, float *x, float *y, double *cpu) {
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double c = cpu_s(), t = now_s();
+        pass(M, S, T, x, y);
+        t = now_s() - t;
+        c = cpu_s() - c;
+        if (t < best) { best = t; *cpu = c; }
+    }
+    return best;
+}
+
+static pid_t start_spinner(void) {
+    pid_t p = fork();
+    if (p == 0) { for (volatile unsigned long k = 0;; k++) {} }
+    return p;
+}
+static void stop_spinner(pid_t p) {
+    if (p > 0) { kill(p, SIGKILL); waitpid(p, NULL, 0); }
+}
+
+/* ---- the whole model through model_load / model_forward ---- */
+
+/* Writes DIR/config.json and DIR/model.safetensors: an OLMo-2 checkpoint of shape S in bf16 with random
+ * weights (every matrix borrows a prefix of one random buffer; norm weights are 1). */
+static int write_checkpoint(const char *dir, const struct shape *S) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return olmo_err_errno("bench: cannot write %s", path);
+    fprintf(f, "{\"architectures\": [\"Olmo2ForCausalLM\"], \"model_type\": \"olmo2\", \"hidden_size\": %d, "
+               "\"intermediate_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d, "
+               "\"num_key_value_heads\": %d, \"vocab_size\": %d, \"max_position_embeddings\": 4096, "
+               "\"rms_norm_eps\": 1e-06, \"rope_theta\": 500000.0, \"rope_scaling\": null, \"attention_bias\": false, "
+               "\"tie_word_embeddings\": false, \"bos_token_id\": null, \"eos_token_id\": 100257, \"pad_token_id\": 100277, "
+               "\"hidden_act\": \"silu\", \"torch_dtype\": \"bfloat16\"}\n",
+            S->d, S->ff, S->layers, S->heads, S->kv_heads, S->vocab);
+    if (fclose(f)) return olmo_err_errno("bench: cannot write %s", path);
+    size_t maxel = (size_t)S->vocab * (size_t)S->d;
+    if ((size_t)S->ff * (size_t)S->d > maxel) maxel = (size_t)S->ff * (size_t)S->d;
+    uint16_t *rnd = malloc(maxel * 2), *ones = malloc((size_t)S->d * 2 * 2);
+    if (!rnd || !ones) { free(rnd); free(ones); return olmo_err("bench: out of memory"); }
+    fill(rnd, maxel * 2, 0);
+    for (int i = 0; i < S->d * 2; i++) ones[i] = 0x3f80;
+    struct st_writer w;
+    st_writer_init(&w);
+    int rc = 0, hd = S->d / S->heads, kvd = S->kv_heads * hd;
+    char name[160];
+#define ADD2(nm, r, c, src) do { int64_t sh[2] = {(r), (c)}; rc |= st_writer_add_raw(&w, nm, ST_BF16, 2, sh, src); } while (0)
+#define ADD1(nm, n) do { int64_t sh[1] = {(n)}; rc |= st_writer_add_raw(&w, nm, ST_BF16, 1, sh, ones); } while (0)
+    ADD2("model.embed_tokens.weight", S->vocab, S->d, rnd);
+    ADD2("lm_head.weight", S->vocab, S->d, rnd);
+    ADD1("model.norm.weight", S->d);
+    for (int l = 0; l < S->layers; l++) {
+        static const char *proj[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+        int rows[] = {S->d, kvd, kvd, S->d, S->ff, S->ff, S->d}, cols[] = {S->d, S->d, S->d, S->d, S->d, S->d, S->ff};
+        for (int i = 0; i < 7; i++) {
+            snprintf(name, sizeof name, "model.layers.%d.%s.weight", l, proj[i]);
+            ADD2(name, rows[i], cols[i], rnd);
+        }
+        snprintf(name, sizeof name, "model.layers.%d.self_attn.q_norm.weight", l); ADD1(name, S->d);
+        snprintf(name, sizeof name, "model.layers.%d.self_attn.k_norm.weight", l); ADD1(name, kvd);
+        snprintf(name, sizeof name, "model.layers.%d.post_attention_layernorm.weight", l); ADD1(name, S->d);
+        snprintf(name, sizeof name, "model.layers.%d.post_feedforward_layernorm.weight", l); ADD1(name, S->d);
+    }
+#undef ADD1
+#undef ADD2
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (rc == 0) rc = st_writer_write(&w, path);
+    st_writer_free(&w);
+    free(rnd);
+    free(ones);
+    return rc;
+}
+
+/* Loads the checkpoint (bf16 memory-mapped as stored, or converted to Q8) and measures prefill of a `prompt`
+ * token prompt in one call and decoding from an empty cache (mean over `decode` tokens, as llama-bench's tg). */
+static int bench_model(const char *dir, int q8, int rehome, int prompt, int decode, int prefill_reps) {
+    struct olmo_model m;
+    struct model_load_opts o = {.quant_q8 = q8};
+    double t = now_s();
+    if (model_load(&m, dir, &o) != 0) return -1;
+    int rc = 0;
+    if (rehome) {   /* every projection moved from the 4 KB file pages to huge pages (linear_rehome) */
+        for (int l = 0; l < m.cfg.n_layers && rc == 0; l++) {
+            struct olmo_layer *ly = &m.layers[l];
+            struct olmo_linear *all[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->w_gate, &ly->w_up, &ly->w_down};
+            for (int i = 0; i < 7 && rc == 0; i++) rc = linear_rehome(all[i], 1);
+        }
+        if (rc == 0) rc = linear_rehome(&m.lm_head, 1);
+        if (rc) { model_free(&m); return -1; }
+    }
+    double tload = now_s() - t;
+    struct olmo_state st;
+    if (model_state_init(&st, &m, prompt + decode + 1) != 0) { model_free(&m); return -1; }
+    int32_t *tok = malloc(sizeof(int32_t) * (size_t)(prompt + decode));
+    float *logits = malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
+    if (!tok || !logits) { free(tok); free(logits); model_state_free(&st); model_free(&m); return olmo_err("bench: out of memory"); }
+    for (int i = 0; i < prompt + decode; i++) tok[i] = (int32_t)((i * 7919u) % 50000u);
+    rc = model_forward(&m, &st, tok, 1, 0, logits);   /* warm-up: pages, threads, scratch */
+    double best_pre = 1e30, cpu_pre = 0;
+    for (int r = 0; r < prefill_reps && rc == 0; r++) {
+        double c = cpu_s();
+        t = now_s();
+        rc = model_forward(&m, &st, tok, prompt, 0, logits);
+        t = now_s() - t;
+        if (t < best_pre) { best_pre = t; cpu_pre = cpu_s() - c; }
+    }
+    double c = cpu_s();
+    t = now_s();
+    for (int i = 0; i < decode && rc == 0; i++) rc = model_forward(&m, &st, tok + i, 1, i, logits);
+    double tdec = (now_s() - t) / decode, cdec = (cpu_s() - c) / decode;
+    if (rc == 0) {
+        const char *dn = q8 ? "q8" : "bf16";
+        printf("%-5s %-8s %10.2f %10.0f %10.1f %10s %6ld MB %14.2f   model_forward, from an empty cache; %s (load %.1f s)\n",
+               dn, "decode", 1.0 / tdec, q8 ? LLAMA_DECODE_Q8 : LLAMA_DECODE_BF16, (double)m.weight_bytes / tdec / 1e9,
+               "", peak_rss_mb(), 1.0 / cdec, q8 ? "quantized at load (huge pages)" : rehome ? "moved to huge pages"
+               : "mmapped 4 KB pages", tload);
+        if (prefill_reps > 0)
+            printf("%-5s %-8s %10.1f %10.0f %10s %10s %6ld MB %14.1f   model_forward, %d-token prompt in one call\n", dn,
+                   "prefill", prompt / best_pre, q8 ? LLAMA_PREFILL_Q8 : LLAMA_PREFILL_BF16, "-", "-", peak_rss_mb(),
+                   prompt / cpu_pre, prompt);
+        fflush(stdout);
+    }
+    free(tok);
+    free(logits);
+    model_state_free(&st);
+    model_free(&m);
+    return rc;
+}
+
+static int standin_bench(const struct shape *S, int threads, int prompt, int decode, int prefill_reps, int huge,
+                         int busy, int want_bf16, int want_q8) {
+    (void)threads;
+    size_t d = (size_t)S->d, ff = (size_t)S->ff, L = (size_t)S->layers, V = (size_t)S->vocab;
+    size_t params = L * (4 * d * d + 3 * d * ff) + V * d;
+    size_t bytes_bf16 = params * 2, bytes_q8 = params + params / OLMO_Q8_BLOCK * 4;
+    arena_size = (want_bf16 ? bytes_bf16 : bytes_q8) + (L * 7 + 1) * 8192 + ((size_t)4 << 20);
+    arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena == MAP_FAILED) { perror("bench_inference: mmap"); return -1; }
+    if (huge) madvise(arena, arena_size, MADV_HUGEPAGE);
+
+    size_t xmax = (size_t)prompt * ff > V ? (size_t)prompt * ff : V;   /* lm_head runs for one token */
+    float *x = aligned_alloc(64, xmax * sizeof(float)), *y = aligned_alloc(64, xmax * sizeof(float));
+    if (!x || !y) { fprintf(stderr, "bench_inference: out of memory\n"); return -1; }
+    for (size_t i = 0; i < xmax; i++) x[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
+
+    printf("(1) stand-in for a forward pass: every linear layer, lm_head for the last token only (no attention); "
+           "weights in one anonymous arena, %s pages\n", huge ? "2 MB (THP)" : "4 KB");
+    for (int pass_dt = 0; pass_dt < 2; pass_dt++) {
+        enum olmo_dtype dt = pass_dt == 0 ? OLMO_DTYPE_BF16 : OLMO_DTYPE_Q8;
+        if ((dt == OLMO_DTYPE_BF16 && !want_bf16) || (dt == OLMO_DTYPE_Q8 && !want_q8)) continue;
+        const char *dn = dt == OLMO_DTYPE_BF16 ? "bf16" : "q8";
+        arena_used = 0;
+        struct mats M;
+        if (build(&M, S, dt)) { fprintf(stderr, "bench_inference: arena too small\n"); return -1; }
+        double bw = read_bandwidth(arena, arena_used, 3), cpu = 0;
+        pass(&M, S, 1, x, y);   /* warm-up: scratch grown, threads started */
+        double t = measure(&M, S, 1, decode, x, y, &cpu);
+        printf("%-5s %-8s %10.2f %10.0f %10.1f %10.1f %6ld MB %14.2f\n", dn, "decode", 1.0 / t,
+               dt == OLMO_DTYPE_BF16 ? LLAMA_DECODE_BF16 : LLAMA_DECODE_Q8, (double)M.bytes_per_token / t / 1e9,
+               bw / 1e9, peak_rss_mb(), 1.0 / cpu);
+        fflush(stdout);
+        if (dt == OLMO_DTYPE_BF16) {   /* the other bf16 GEMV: vdpbf16ps, x rounded to bf16 */
+            linear_gemv_set_dpbf16(1);
+            t = measure(&M, S, 1, decode, x, y, &cpu);
+            linear_gemv_set_dpbf16(0);
+            printf("%-5s %-8s %10.2f %10s %10.1f %10s %9s %14.2f   GEMV variant: vdpbf16ps (x rounded to bf16)\n", dn,
+                   "decode", 1.0 / t, "", (double)M.bytes_per_token / t / 1e9, "", "", 1.0 / cpu);
+            fflush(stdout);
+        }
+        if (prefill_reps > 0) {
+            t = measure(&M, S, prompt, prefill_reps, x, y, &cpu);
+            double flops = 2.0 * (double)(params - V * d) * prompt + 2.0 * (double)(V * d);
+            printf("%-5s %-8s %10.1f %10.0f %10s %10s %6ld MB %14.1f   %d-token prompt, %.0f GFLOP/s\n", dn,
+                   "prefill", prompt / t, dt == OLMO_DTYPE_BF16 ? LLAMA_PREFILL_BF16 : LLAMA_PREFILL_Q8, "-", "-",
+                   peak_rss_mb(), prompt / cpu, prompt, flops / t / 1e9);
+            fflush(stdout);
+        }
+        if (busy) {   /* one core taken by another process: our pool vs a pool that spins vs OpenMP */
+            pid_t sp = start_spinner();
+            static const char *names[3] = {"pool (spin 30us, then futex)", "pool spinning forever", "OpenMP (libgomp defaults)"};
+            for (int mode = 0; mode < 3; mode++) {
+                olmo_pool_set_spin_us(mode == 1 ? -1 : 30);
+                olmo_pool_use_openmp(mode == 2);
+                pass(&M, S, 1, x, y);
+                t = measure(&M, S, 1, decode, x, y, &cpu);
+                printf("%-5s %-8s %10.2f   with ONE CORE BUSY (a spinning process): %s\n", dn, "decode", 1.0 / t, names[mode]);
+                fflush(stdout);
+            }
+            olmo_pool_set_spin_us(30);
+            olmo_pool_use_openmp(0);
+            stop_spinner(sp);
+        }
+        free(M.w);
+    }
+    munmap(arena, arena_size);
+    free(x);
+    free(y);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const struct shape *S = &SHAPES[0];
-    int threads = 2, prompt = 512, decode = 10, prefill_reps = 1, huge = 1, busy = 0, want_bf16 = 1, want_q8 = 1;
+    int threads = 2, prompt = 512, decode = 10, prefill_reps = 2, huge = 1, busy = 0, want_bf16 = 1, want_q8 = 1;
+    int standin = 1, model = 1, rehome = 2;
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(a, "--shape")) { S = !strcmp(v, "7b") ? &SHAPES[1] : &SHAPES[0]; i++; }
@@ -184,71 +411,45 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--hugepages")) { huge = atoi(v); i++; }
         else if (!strcmp(a, "--dtype")) { want_bf16 = strcmp(v, "q8") != 0; want_q8 = strcmp(v, "bf16") != 0; i++; }
         else if (!strcmp(a, "--busy")) busy = 1;
+        else if (!strcmp(a, "--standin")) { standin = atoi(v); i++; }
+        else if (!strcmp(a, "--model")) { model = atoi(v); i++; }
+        else if (!strcmp(a, "--rehome")) { rehome = atoi(v); i++; }
         else if (!strcmp(a, "--dpbf16")) linear_gemv_set_dpbf16(1);
-        else { fprintf(stderr, "bench_inference: unknown option %s\n", a); return 2; }
+        else { fprintf(stderr, "bench_inference: unknown option %s (see the comment at the top)\n", a); return 2; }
     }
-    if (threads < 1 || prompt < 1 || decode < 1) { fprintf(stderr, "bench_inference: bad numbers\n"); return 2; }
+    if (threads < 1 || prompt < 1 || decode < 1 || prefill_reps < 0) { fprintf(stderr, "bench_inference: bad numbers\n"); return 2; }
     olmo_pool_set_threads(threads);
 
     size_t d = (size_t)S->d, ff = (size_t)S->ff, L = (size_t)S->layers, V = (size_t)S->vocab;
     size_t params = L * (4 * d * d + 3 * d * ff) + V * d;
-    size_t bytes_bf16 = params * 2, bytes_q8 = params + params / OLMO_Q8_BLOCK * 4;
-    arena_size = (want_bf16 ? bytes_bf16 : bytes_q8) + (L * 7 + 1) * 8192 + ((size_t)4 << 20);
-    arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (arena == MAP_FAILED) { perror("bench_inference: mmap"); return 1; }
-    if (huge) madvise(arena, arena_size, MADV_HUGEPAGE);
-
-    size_t xmax = (size_t)prompt * (ff > V ? ff : V);
-    float *x = aligned_alloc(64, xmax * sizeof(float)), *y = aligned_alloc(64, xmax * sizeof(float));
-    for (size_t i = 0; i < xmax; i++) x[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
-
-    printf("OLMo-2 %s shape (d %d, %d layers, ff %d, vocab %d): %.2f G params in linear layers; threads %d; "
-           "%s pages%s\n", S->name, S->d, S->layers, S->ff, S->vocab, (double)params / 1e9, threads,
-           huge ? "2 MB (THP)" : "4 KB", busy ? "; ONE CORE BUSY with a spinning process" : "");
-    pid_t spinner = 0;
-    if (busy) {
-        spinner = fork();
-        if (spinner == 0) { for (volatile unsigned long k = 0;; k++) {} }
-    }
-    printf("%-6s %-8s %12s %12s %14s %14s %10s\n", "dtype", "phase", "tokens/s", "llama.cpp", "eff. GB/s", "read GB/s", "peak RSS");
-    for (int pass_dt = 0; pass_dt < 2; pass_dt++) {
-        enum olmo_dtype dt = pass_dt == 0 ? OLMO_DTYPE_BF16 : OLMO_DTYPE_Q8;
-        if ((dt == OLMO_DTYPE_BF16 && !want_bf16) || (dt == OLMO_DTYPE_Q8 && !want_q8)) continue;
-        arena_used = 0;
-        struct mats M;
-        if (build(&M, S, dt)) { fprintf(stderr, "bench_inference: arena too small\n"); return 1; }
-        double bw = read_bandwidth(arena, arena_used, 3);
-        pass(&M, S, 1, x, y);   /* warm-up: pages faulted, scratch grown */
-        double best = 1e30;
-        for (int r = 0; r < decode; r++) {
-            double t = now_s();
-            pass(&M, S, 1, x, y);
-            t = now_s() - t;
-            if (t < best) best = t;
-        }
-        double dec = 1.0 / best;
-        const char *dn = dt == OLMO_DTYPE_BF16 ? "bf16" : "q8";
-        printf("%-6s %-8s %12.2f %12.0f %14.1f %14.1f %7ld MB\n", dn, "decode", dec,
-               dt == OLMO_DTYPE_BF16 ? LLAMA_DECODE_BF16 : LLAMA_DECODE_Q8, dec * (double)M.bytes_per_token / 1e9,
-               bw / 1e9, peak_rss_mb());
+    printf("OLMo-2 %s shape (d %d, %d layers, ff %d, vocab %d): %.2f G weights in linear layers; %d threads; "
+           "load average %.1f\n", S->name, S->d, S->layers, S->ff, S->vocab, (double)params / 1e9, threads, loadavg());
+    printf("%-5s %-8s %10s %10s %10s %10s %9s %14s\n", "dtype", "phase", "tokens/s", "llama.cpp", "eff GB/s",
+           "read GB/s", "peak RSS", "tok per CPU-s");
+    if (standin && standin_bench(S, threads, prompt, decode, prefill_reps, huge, busy, want_bf16, want_q8)) return 1;
+    if (model) {   /* (2) the real forward pass on a random checkpoint written to a temporary directory */
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s/olmo-bench-XXXXXX", tmp);
+        if (!mkdtemp(dir)) { perror("bench_inference: mkdtemp"); return 1; }
+        printf("(2) the whole model: random OLMo-2 checkpoint (bf16 safetensors) in %s, model_load (memory-mapped), "
+               "model_forward\n", dir);
         fflush(stdout);
-        best = 1e30;
-        for (int r = 0; r < prefill_reps; r++) {
-            double t = now_s();
-            pass(&M, S, prompt, x, y);
-            t = now_s() - t;
-            if (t < best) best = t;
-        }
-        double flops = 2.0 * (double)(params - V * d) * prompt + 2.0 * (double)(V * d);
-        printf("%-6s %-8s %12.1f %12.0f %14s %14s %7ld MB   (%d-token prompt, %.0f GFLOP/s)\n", dn, "prefill",
-               prompt / best, dt == OLMO_DTYPE_BF16 ? LLAMA_PREFILL_BF16 : LLAMA_PREFILL_Q8, "-", "-",
-               peak_rss_mb(), prompt, flops / best / 1e9);
-        fflush(stdout);
-        free(M.w);
+        int rc = write_checkpoint(dir, S);
+        if (rc == 0 && want_bf16 && rehome != 1) rc = bench_model(dir, 0, 0, prompt, decode, prefill_reps);
+        if (rc == 0 && want_bf16 && rehome != 0) rc = bench_model(dir, 0, 1, prompt, decode, prefill_reps);
+        if (rc == 0 && want_q8) rc = bench_model(dir, 1, 0, prompt, decode, prefill_reps);
+        if (rc) fprintf(stderr, "bench_inference: %s\n", olmo_errmsg());
+        char path[600];
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        unlink(path);
+        rmdir(dir);
+        if (rc) return 1;
     }
-    if (spinner > 0) { kill(spinner, SIGKILL); waitpid(spinner, NULL, 0); }
-    munmap(arena, arena_size);
-    free(x);
-    free(y);
+    printf("tokens/s: best of %d decode and %d prefill passes, wall clock. tok per CPU-s: tokens per CPU-second the\n"
+           "process used in that pass (all threads), which other processes on the machine disturb less; with N threads\n"
+           "on N free cores, tokens/s approaches N times it. llama.cpp: its figures on this machine, 1B shape, 2 threads.\n",
+           decode, prefill_reps);
     return 0;
 }

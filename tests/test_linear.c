@@ -183,3 +183,18 @@ TEST(linear_large_values_and_zero_blocks_q8) {
     free(w);
     CHECK(ok);
 }
+
+TEST(linear_rehome_keeps_values_and_owns_copy) {
+    void *buf;
+    struct olmo_linear W = make_weight(OLMO_DTYPE_BF16, 33, 100, 5, &buf);
+    float x[100], y0[33], y1[33];
+    for (int i = 0; i < 100; i++) x[i] = (float)(i % 9) - 4.0f;
+    linear_forward(y0, x, &W, 1);
+    CHECK(linear_rehome(&W, 0) == 0);   /* drop_source 0: buf is anonymous memory */
+    int moved = W.data != buf && W.owned == W.data;
+    linear_forward(y1, x, &W, 1);
+    linear_free(&W);
+    free(buf);
+    CHECK(moved);
+    CHECK(memcmp(y0, y1, sizeof y0) == 0);
+}

@@ -6,12 +6,14 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "model/kernels/linear_internal.h"
+#include "model/kernels/pool.h"
 
+#include <immintrin.h>
 #include <math.h>
-#include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* One linear_forward at a time: the kernels share the thread pool and one scratch area. */
 static pthread_mutex_t lin_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -130,42 +132,107 @@ uint64_t linear_q8_bytes(int64_t rows, int64_t cols) {
     return prow * (uint64_t)cols + prow * (uint64_t)(cols / OLMO_Q8_BLOCK) * sizeof(float);
 }
 
+/* One 32-value block: scale amax/127, values rounded to nearest (even) and clamped to ±127, stored as q + 128
+ * into the panel layout (d points at this row's first byte, k0 is the block's first column). */
+static void quantize_block(uint8_t *d, float *scale, const float *v, int64_t k0) {
+#if defined(__AVX512F__)
+    __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
+    float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+    float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
+    *scale = s;
+    __m512 iv = _mm512_set1_ps(inv);
+    __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), off = _mm512_set1_epi32(128);
+    uint32_t w[8];
+    __m512i q0 = _mm512_add_epi32(_mm512_max_epi32(_mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v0, iv)), hi), lo), off);
+    __m512i q1 = _mm512_add_epi32(_mm512_max_epi32(_mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v1, iv)), hi), lo), off);
+    _mm_storeu_si128((__m128i *)w, _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128((__m128i *)(w + 4), _mm512_cvtepi32_epi8(q1));
+    for (int g = 0; g < 8; g++) memcpy(d + (k0 / 4 + g) * 64, &w[g], 4);
+#else
+    float amax = 0;
+    for (int i = 0; i < OLMO_Q8_BLOCK; i++) amax = fmaxf(amax, fabsf(v[i]));
+    float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
+    *scale = s;
+    for (int i = 0; i < OLMO_Q8_BLOCK; i++) {
+        int64_t k = k0 + i;
+        long v8 = lrintf(v[i] * inv);
+        d[(k / 4) * 64 + k % 4] = (uint8_t)((v8 > 127 ? 127 : v8 < -127 ? -127 : v8) + 128);
+    }
+#endif
+}
+
+/* Memory for weights the kernels will stream at every token: 2 MB aligned and, when large, backed by
+ * transparent huge pages (madvise before the first touch). With 4 KB pages the same streaming read is ~30 %
+ * slower here (TLB misses, prefetchers stopping at page ends; docs/kernels.md). Freed with free(). */
+static void *weight_alloc(size_t n) {
+    size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+    if (n >= huge) {
+        size_t rounded = (n + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&p, huge, rounded) != 0) p = NULL;
+        if (p) madvise(p, rounded, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
+    } else if (posix_memalign(&p, 64, n ? n : 64) != 0) p = NULL;
+    if (!p) olmo_err("out of memory allocating %zu bytes", n);
+    return p;
+}
+
+struct quant_job {
+    const struct olmo_linear *src;
+    uint8_t *q;
+    float *scales, *rowbuf;
+};
+
+static void quantize_panel(void *ctx, int64_t p, int thread) {
+    const struct quant_job *J = ctx;
+    int64_t K = J->src->cols, nblk = K / OLMO_Q8_BLOCK;
+    float *row = J->rowbuf + (size_t)thread * (size_t)K;
+    for (int64_t r = p * 16; r < p * 16 + 16 && r < J->src->rows; r++) {
+        linear_row_f32(row, J->src, r);
+        uint8_t *d = J->q + p * 16 * K + (r % 16) * 4;
+        float *sc = J->scales + p * 16 * nblk + r % 16;
+        for (int64_t b = 0; b < nblk; b++) quantize_block(d, sc + b * 16, row + b * OLMO_Q8_BLOCK, b * OLMO_Q8_BLOCK);
+    }
+}
+
 int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src) {
     if (src->cols % OLMO_Q8_BLOCK) return olmo_err("q8: row length %lld is not a multiple of %d", (long long)src->cols, OLMO_Q8_BLOCK);
     int64_t K = src->cols, nblk = K / OLMO_Q8_BLOCK, npanel = (src->rows + 15) / 16;
     size_t qbytes = (size_t)(npanel * 16 * K), sbytes = (size_t)(npanel * 16 * nblk) * sizeof(float);
-    uint8_t *mem = olmo_aligned_alloc(qbytes + sbytes + 64);   /* zeroed: padding rows have scale 0 */
+    uint8_t *mem = weight_alloc(qbytes + sbytes + 64);
     if (!mem) return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K);
-    uint8_t *q = mem;
-    float *scales = (float *)(mem + ((qbytes + 63) & ~(size_t)63));
-    memset(q, 128, qbytes);   /* padding rows: q = 0 */
-    int nth = omp_get_max_threads();
-    float *rowbuf = olmo_malloc((size_t)nth * (size_t)K * sizeof(float));
-    if (!rowbuf) { free(mem); return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K); }
-#pragma omp parallel num_threads(nth)
-    {
-        float *row = rowbuf + (size_t)omp_get_thread_num() * (size_t)K;
-#pragma omp for schedule(static)
-        for (int64_t r = 0; r < src->rows; r++) {
-            linear_row_f32(row, src, r);
-            uint8_t *d = q + (r / 16) * 16 * K + (r % 16) * 4;
-            float *sc = scales + (r / 16) * 16 * nblk + r % 16;
-            for (int64_t b = 0; b < nblk; b++) {
-                const float *v = row + b * OLMO_Q8_BLOCK;
-                float amax = 0;
-                for (int i = 0; i < OLMO_Q8_BLOCK; i++) amax = fmaxf(amax, fabsf(v[i]));
-                float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
-                sc[b * 16] = s;
-                for (int i = 0; i < OLMO_Q8_BLOCK; i++) {
-                    int64_t k = b * OLMO_Q8_BLOCK + i;
-                    long v8 = lrintf(v[i] * inv);
-                    d[(k / 4) * 64 + k % 4] = (uint8_t)((v8 > 127 ? 127 : v8 < -127 ? -127 : v8) + 128);
-                }
-            }
-        }
+    memset(mem, 128, qbytes);   /* padding rows: q = 0 */
+    memset(mem + qbytes, 0, sbytes + 64);   /* padding rows: scale 0 */
+    struct quant_job J = {.src = src, .q = mem, .scales = (float *)(mem + ((qbytes + 63) & ~(size_t)63))};
+    J.rowbuf = olmo_malloc((size_t)olmo_pool_threads() * (size_t)K * sizeof(float));
+    if (!J.rowbuf) { free(mem); return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K); }
+    olmo_pool_for(npanel, quantize_panel, &J);
+    free(J.rowbuf);
+    *dst = (struct olmo_linear){.dtype = OLMO_DTYPE_Q8, .rows = src->rows, .cols = src->cols, .data = mem, .scales = J.scales, .owned = mem};
+    return 0;
+}
+
+struct copy_job { uint8_t *dst; const uint8_t *src; size_t n; };
+#define COPY_CHUNK ((size_t)4 << 20)
+static void copy_chunk(void *ctx, int64_t c, int thread) {
+    (void)thread;
+    const struct copy_job *J = ctx;
+    size_t b = (size_t)c * COPY_CHUNK, e = b + COPY_CHUNK < J->n ? b + COPY_CHUNK : J->n;
+    memcpy(J->dst + b, J->src + b, e - b);
+}
+
+int linear_rehome(struct olmo_linear *W, int drop_source) {
+    if (W->dtype == OLMO_DTYPE_Q8 || W->owned || !W->data) return 0;   /* already in memory of our own */
+    size_t es = W->dtype == OLMO_DTYPE_F32 ? 4 : 2, n = (size_t)W->rows * (size_t)W->cols * es;
+    uint8_t *mem = weight_alloc(n);
+    if (!mem) return olmo_err_prefix("moving a %lld x %lld matrix to huge pages: ", (long long)W->rows, (long long)W->cols);
+    struct copy_job J = {mem, W->data, n};
+    olmo_pool_for((int64_t)((n + COPY_CHUNK - 1) / COPY_CHUNK), copy_chunk, &J);
+    if (drop_source) {   /* whole pages inside the source range only */
+        uintptr_t a = ((uintptr_t)W->data + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)W->data + n) & ~(uintptr_t)4095;
+        if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
     }
-    free(rowbuf);
-    *dst = (struct olmo_linear){.dtype = OLMO_DTYPE_Q8, .rows = src->rows, .cols = src->cols, .data = q, .scales = scales, .owned = mem};
+    W->data = mem;
+    W->owned = mem;
     return 0;
 }
 

@@ -36,9 +36,17 @@ void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T
 /* The portable reference: fp32 dot products, exact products of the stored weights and fp32 x. */
 void linear_forward_ref(float *y, const float *x, const struct olmo_linear *W, int T);
 /* Makes a Q8 copy of src into dst (cols must be a multiple of OLMO_Q8_BLOCK); 0 or -1 with olmo_err.
- * dst owns its memory (linear_free). */
+ * dst owns its memory (linear_free). Runs on the thread pool (kernels/pool.h; not from inside a pool job). */
 int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src);
 void linear_free(struct olmo_linear *W);
+/* Optional, at load time: copies W's weights (F32/BF16/F16) into memory the kernels stream faster — 2 MB
+ * aligned, transparent huge pages. Decoding reads every weight per token, and here a streaming read from 4 KB
+ * pages (a memory-mapped checkpoint) is ~30 % slower than from 2 MB pages (docs/kernels.md). W then owns the
+ * copy (linear_free). drop_source = 1 releases the source's whole pages from this process with
+ * madvise(MADV_DONTNEED) so that resident memory does not double — ONLY for a read-only file mapping (a
+ * later read re-fetches the file; on anonymous memory it would zero the data). Q8 matrices are already in
+ * such memory (no-op). 0, or -1 with olmo_err (out of memory; W unchanged). */
+int linear_rehome(struct olmo_linear *W, int drop_source);
 /* Bytes of a Q8 matrix of this shape: weights and scales, including the padding rows. */
 uint64_t linear_q8_bytes(int64_t rows, int64_t cols);
 /* Reads row r of W into out[cols] as fp32 (embedding lookups, tests). */

@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Activations quantized for the Q8 kernels: for T tokens, xq[T][cols] int8 with per-32-block scales
- * xs[T][cols/32] and, per block, negcorr = -128·Σ xq (the weights are stored as unsigned q + 128, which VNNI's
- * unsigned x signed product needs; starting the block's sum at negcorr removes the +128 again). */
+/* Activations quantized for the Q8 kernels: for T tokens, xq (T·cols int8) with per-32-block scales xs
+ * (T·cols/32) and, per block, negcorr = -128·Σ xq (the weights are stored as unsigned q + 128, which VNNI's
+ * unsigned x signed product needs; starting the block's sum at negcorr removes the +128 again). Tokens are
+ * interleaved in tiles of 6 (linear_q8.c says how). */
 struct q8_act {
     int8_t *xq;
     float *xs;

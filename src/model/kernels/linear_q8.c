@@ -19,22 +19,30 @@
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define Q8_NT 6   /* tokens per prefill tile */
 
+/* Token t of tile t0 = 6·(t/6) (n = min(6, T - t0) tokens) lands at: 4-byte group g of its row at word
+ * t0·cols/4 + g·n + (t - t0); its block b's scale and correction at t0·nblk + b·n + (t - t0). Interleaving the
+ * tile's tokens lets the kernel address all of them from one register with immediate offsets. */
 static void quantize_act(struct q8_act *a, const float *x, int T) {
     int64_t K = a->cols, nblk = a->nblk;
-    for (int64_t t = 0; t < T; t++)
+    for (int64_t t = 0; t < T; t++) {
+        int64_t t0 = t / Q8_NT * Q8_NT, n = T - t0 < Q8_NT ? T - t0 : Q8_NT, i = t - t0;
+        int32_t *xw = (int32_t *)a->xq + t0 * (K / 4) + i;
         for (int64_t b = 0; b < nblk; b++) {
             const float *v = x + t * K + b * OLMO_Q8_BLOCK;
             __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
             float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
             __m512 iv = _mm512_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
             __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, iv)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, iv));
-            int8_t *d = a->xq + t * K + b * OLMO_Q8_BLOCK;
-            _mm_storeu_si128((__m128i *)d, _mm512_cvtsepi32_epi8(q0));
-            _mm_storeu_si128((__m128i *)(d + 16), _mm512_cvtsepi32_epi8(q1));
-            a->xs[t * nblk + b] = amax / 127.0f;
-            a->negcorr[t * nblk + b] = -128 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+            int32_t w[8];
+            _mm_storeu_si128((__m128i *)w, _mm512_cvtsepi32_epi8(q0));
+            _mm_storeu_si128((__m128i *)(w + 4), _mm512_cvtsepi32_epi8(q1));
+            for (int g = 0; g < 8; g++) xw[(b * 8 + g) * n] = w[g];
+            a->xs[t0 * nblk + b * n + i] = amax / 127.0f;
+            a->negcorr[t0 * nblk + b * n + i] = -128 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
         }
+    }
 }
 
 /* y[t][16·p + lane] for p < NP, t < NT; W points at the first panel, S at its scales. */
@@ -50,12 +58,12 @@ ALWAYS_INLINE void q8_tile(float *y, int64_t ldy, int64_t rows_left, const uint8
         __m512i s[4][6];
 #pragma GCC unroll 6
         for (int t = 0; t < NT; t++) {
-            __m512i c = _mm512_set1_epi32(a->negcorr[(t0 + t) * nblk + b]);
+            __m512i c = _mm512_set1_epi32(a->negcorr[t0 * nblk + b * NT + t]);
 #pragma GCC unroll 4
             for (int p = 0; p < NP; p++) s[p][t] = c;
         }
         const uint8_t *wb = W + b * 512;
-        const int8_t *xb = a->xq + t0 * K + b * OLMO_Q8_BLOCK;
+        const int32_t *xb = (const int32_t *)a->xq + t0 * (K / 4) + b * 8 * NT;
 #pragma GCC unroll 8
         for (int kq = 0; kq < 8; kq++) {
             __m512i w[4];
@@ -63,9 +71,7 @@ ALWAYS_INLINE void q8_tile(float *y, int64_t ldy, int64_t rows_left, const uint8
             for (int p = 0; p < NP; p++) w[p] = _mm512_load_si512(wb + p * pstride + kq * 64);
 #pragma GCC unroll 6
             for (int t = 0; t < NT; t++) {
-                int32_t xv;
-                memcpy(&xv, xb + t * K + kq * 4, 4);
-                __m512i xx = _mm512_set1_epi32(xv);
+                __m512i xx = _mm512_set1_epi32(xb[kq * NT + t]);
 #pragma GCC unroll 4
                 for (int p = 0; p < NP; p++) s[p][t] = _mm512_dpbusd_epi32(s[p][t], w[p], xx);
             }
@@ -75,7 +81,7 @@ ALWAYS_INLINE void q8_tile(float *y, int64_t ldy, int64_t rows_left, const uint8
             __m512 ws = _mm512_load_ps(S + p * sstride + b * 16);
 #pragma GCC unroll 6
             for (int t = 0; t < NT; t++) {
-                __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(a->xs[(t0 + t) * nblk + b]));
+                __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(a->xs[t0 * nblk + b * NT + t]));
                 f[p][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[p][t]), sc, f[p][t]);
             }
         }
@@ -137,10 +143,10 @@ static void prefill_chunk(void *ctx, int64_t chunk, int thread) {
         const uint8_t *Wp = W + p * 16 * K;
         const float *Sp = S + p * 16 * nblk;
         int64_t t = 0;
-        for (; t + 6 <= J->T; t += 6) {
+        for (; t + Q8_NT <= J->T; t += Q8_NT) {
             float *y = J->y + t * rows + 16 * p;
-            if (np == 2) q8_tile(y, rows, rows - 16 * p, Wp, Sp, K, J->a, t, 2, 6);
-            else q8_tile(y, rows, rows - 16 * p, Wp, Sp, K, J->a, t, 1, 6);
+            if (np == 2) q8_tile(y, rows, rows - 16 * p, Wp, Sp, K, J->a, t, 2, Q8_NT);
+            else q8_tile(y, rows, rows - 16 * p, Wp, Sp, K, J->a, t, 1, Q8_NT);
         }
         if (t < J->T) tile_nt(J->y + t * rows + 16 * p, rows, rows - 16 * p, Wp, Sp, K, J->a, t, np, J->T - (int)t);
     }

@@ -7,6 +7,7 @@
 #include "model/kernels/pool.h"
 
 #include <linux/futex.h>
+#include <omp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -19,7 +20,8 @@ static struct {
     pthread_mutex_t lock;          /* serialises olmo_pool_for */
     int requested;                 /* olmo_pool_set_threads value, 0 = default */
     int started;                   /* workers running (thread ids 1..started) */
-    int spin_ns;
+    int64_t spin_ns;               /* 0 = not yet read from the environment; < 0 = forever */
+    int openmp;
     /* the current job */
     olmo_pool_fn fn;
     void *ctx;
@@ -57,7 +59,7 @@ static int spin_while_equal(_Atomic uint32_t *addr, uint32_t val) {
     for (int i = 0;; i++) {
         if (atomic_load_explicit(addr, memory_order_acquire) != val) return 1;
         cpu_relax();
-        if ((i & 63) == 63) {
+        if ((i & 63) == 63 && P.spin_ns > 0) {
             int64_t t = now_ns();
             if (!deadline) deadline = t + P.spin_ns;
             else if (t > deadline) return 0;
@@ -113,6 +115,18 @@ void olmo_pool_set_threads(int n) {
     pthread_mutex_unlock(&P.lock);
 }
 
+void olmo_pool_set_spin_us(int us) {
+    pthread_mutex_lock(&P.lock);
+    P.spin_ns = us < 0 ? -1 : (int64_t)us * 1000 + 1;
+    pthread_mutex_unlock(&P.lock);
+}
+
+void olmo_pool_use_openmp(int on) {
+    pthread_mutex_lock(&P.lock);
+    P.openmp = on;
+    pthread_mutex_unlock(&P.lock);
+}
+
 void olmo_pool_for(int64_t nchunks, olmo_pool_fn fn, void *ctx) {
     if (nchunks <= 0) return;
     pthread_mutex_lock(&P.lock);
@@ -120,7 +134,13 @@ void olmo_pool_for(int64_t nchunks, olmo_pool_fn fn, void *ctx) {
     if (nt > nchunks) nt = (int)nchunks;
     if (!P.spin_ns) {
         const char *e = getenv("OLMO_SPIN_US");
-        P.spin_ns = e && atoi(e) >= 0 ? atoi(e) * 1000 + 1 : 30000;
+        P.spin_ns = e && *e ? (atoi(e) < 0 ? -1 : (int64_t)atoi(e) * 1000 + 1) : 30000;
+    }
+    if (P.openmp) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+        for (int64_t c = 0; c < nchunks; c++) fn(ctx, c, omp_get_thread_num());
+        pthread_mutex_unlock(&P.lock);
+        return;
     }
     while (P.started < nt - 1) {   /* start missing workers; if the system refuses, run with fewer */
         pthread_t th;

@@ -24,5 +24,10 @@ void olmo_pool_for(int64_t nchunks, olmo_pool_fn fn, void *ctx);
 int olmo_pool_threads(void);
 /* Sets the thread count (1..OLMO_POOL_MAX_THREADS; 0 = default). Takes effect at the next olmo_pool_for. */
 void olmo_pool_set_threads(int n);
+/* How long a waiting thread spins before it sleeps, in µs (default 30, or $OLMO_SPIN_US; -1 = spin forever,
+ * the behaviour of spinning pools, for the benchmark's comparison). */
+void olmo_pool_set_spin_us(int us);
+/* Benchmark comparison only: 1 runs olmo_pool_for as an OpenMP loop (libgomp, schedule(dynamic)) instead. */
+void olmo_pool_use_openmp(int on);
 
 #endif
