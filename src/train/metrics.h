@@ -50,7 +50,7 @@ int metrics_plot(const char *jsonl_path, const char *png_path, const char *title
 
 /* Training FLOPs per token (forward + backward) by OLMo-core's formula (spec §5). */
 double metrics_flops_per_token(const struct olmo_config *c, int seq_len);
-/* Best fp32 GEMM rate (FLOP/s) measured here with the current threads, for MFU; takes about 0.2 s. */
+/* Best fp32 GEMM rate (FLOP/s) measured here with the current threads, for MFU; takes about 0.05 s. */
 double metrics_measure_peak(void);
 
 /* "1h02m", "3m05s", "12s" */
