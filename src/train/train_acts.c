@@ -59,6 +59,7 @@ static void layout(struct train_acts *a, const struct olmo_config *c, int B, int
     a->d_act = carve(cv, N * I);
     a->att_tmp = carve(cv, N * d);
     a->d_att = carve(cv, (size_t)B * H * T * T);
+    a->norm_part = carve(cv, (N + TRAIN_NORM_ROWS - 1) / TRAIN_NORM_ROWS * d);
 }
 
 int train_acts_alloc(struct train_acts *a, const struct olmo_config *c, int B, int T) {

@@ -50,6 +50,7 @@ struct train_acts {
     float *d_qkv, *d_qkv2;         /* [N, C3]; d_qkv2 also the forward's row-major q|k|v before the head split */
     float *att_tmp;                /* [N, d]   head-major attention output / its gradient */
     float *d_att;                  /* [B, H, T, T] gradient of the scores */
+    float *norm_part;              /* [ceil(N/64), d] partial sums of norm-weight gradients */
     float *d_gu;                   /* [N, 2I] */
     float *d_act;                  /* [N, I] */
     float *block;                  /* the one allocation all of the above point into */

@@ -27,19 +27,19 @@ void encoder_backward(float *dwte, const float *dout, const int32_t *inp, int N,
  * Row sums are fp32 in a fixed vector order (deterministic; widths here are ≤ a few thousand). */
 void norm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *mean,
                    const float *rstd, int N, int C, size_t in_stride, size_t dout_stride, size_t dinp_stride,
-                   enum olmo_norm_type type, int accumulate) {
+                   enum olmo_norm_type type, int accumulate, float *part) {
     if (dw) {
-        /* Σ_n dy·x̂ in fixed blocks of NORM_ROWS rows (row-contiguous, vectorisable), block sums added in block
+        /* Σ_n dy·x̂ in fixed blocks of TRAIN_NORM_ROWS rows (row-contiguous, vectorisable), block sums added in block
          * order: the same bits for any thread count. Falls back to a column walk if the partials can't be had. */
-        enum { NORM_ROWS = 64 };
-        int nb = (N + NORM_ROWS - 1) / NORM_ROWS;
-        float *part = malloc((size_t)nb * C * sizeof(float));
+        int nb = (N + TRAIN_NORM_ROWS - 1) / TRAIN_NORM_ROWS;
+        int own = part == NULL;   /* callers pass scratch; tests and odd sizes may not */
+        if (own) part = malloc((size_t)nb * C * sizeof(float));
         if (part) {
 #pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
             for (int blk = 0; blk < nb; blk++) {
                 float *pp = part + (size_t)blk * C;
                 for (int c = 0; c < C; c++) pp[c] = 0.0f;
-                for (int n = blk * NORM_ROWS; n < N && n < (blk + 1) * NORM_ROWS; n++) {
+                for (int n = blk * TRAIN_NORM_ROWS; n < N && n < (blk + 1) * TRAIN_NORM_ROWS; n++) {
                     const float *x = inp + (size_t)n * in_stride, *dy = dout + (size_t)n * dout_stride;
                     float mu = mean ? mean[n] : 0.0f, r = rstd[n];
 #pragma omp simd
@@ -48,7 +48,7 @@ void norm_backward(float *dinp, float *dw, const float *dout, const float *inp, 
             }
             for (int blk = 0; blk < nb; blk++)
                 for (int c = 0; c < C; c++) dw[c] += part[(size_t)blk * C + c];
-            free(part);
+            if (own) free(part);
         } else {
 #pragma omp parallel for schedule(static) if ((size_t)N * C > TRAIN_PAR_MIN)
             for (int c = 0; c < C; c++) {
@@ -179,7 +179,7 @@ static int block_backward(struct train_model *m, int l, const float *x, float *d
     const float *dfo = dres;
     if (after) {
         norm_backward(s->d_fo, DW(w->norm2), dres, a->fo, W(w->norm2), a->ln2_mean, a->ln2_rstd, N, d, d, d, d,
-                      c->norm_type, 0);
+                      c->norm_type, 0, s->norm_part);
         dfo = s->d_fo;
     }
     if (train_mm(m, s->d_act, dfo, P + w->wdown, N, I, d, 0, 0, 0.0f)) return -1;     /* [N,I] = [N,d]·[d,I] */
@@ -192,13 +192,13 @@ static int block_backward(struct train_model *m, int l, const float *x, float *d
     } else {
         if (train_mm(m, s->d_ln, s->d_gu, P + w->wgu, N, d, 2 * I, 0, 0, 0.0f)) return -1;
         norm_backward(dres, DW(w->norm2), s->d_ln, a->resid_mid, W(w->norm2), a->ln2_mean, a->ln2_rstd, N, d, d, d,
-                      d, c->norm_type, 1);
+                      d, c->norm_type, 1, s->norm_part);
     }
     /* dres is now ∂loss/∂resid_mid. Attention sublayer: h = x + Norm1(ao) (after) or x + ao */
     const float *dao = dres;
     if (after) {
         norm_backward(s->d_ao, DW(w->norm1), dres, a->ao, W(w->norm1), a->ln1_mean, a->ln1_rstd, N, d, d, d, d,
-                      c->norm_type, 0);
+                      c->norm_type, 0, s->norm_part);
         dao = s->d_ao;
     }
     if (train_mm(m, s->d_atty, dao, P + w->wo, N, d, d, 0, 0, 0.0f)) return -1;       /* [N, d] */
@@ -218,9 +218,9 @@ static int block_backward(struct train_model *m, int l, const float *x, float *d
             qin = s->d_qkv2;
         }
         norm_backward(s->d_qkv, DW(w->q_norm), s->d_qkv, qin, W(w->q_norm), NULL, a->q_rstd, N, d, C3, C3, C3,
-                      NORM_RMSNORM, 0);
+                      NORM_RMSNORM, 0, s->norm_part);
         norm_backward(s->d_qkv + d, DW(w->k_norm), s->d_qkv + d, qin + d, W(w->k_norm), NULL, a->k_rstd, N, kvd,
-                      C3, C3, C3, NORM_RMSNORM, 0);
+                      C3, C3, C3, NORM_RMSNORM, 0, s->norm_part);
     }
     if (c->clip_qkv > 0) clip_backward(s->d_qkv, a->qkv, (size_t)N * C3, c->clip_qkv);
     const float *ain = after ? x : a->ln1;
@@ -230,7 +230,7 @@ static int block_backward(struct train_model *m, int l, const float *x, float *d
     } else {
         if (train_mm(m, s->d_ln, s->d_qkv, P + w->wqkv, N, d, C3, 0, 0, 0.0f)) return -1;
         norm_backward(dres, DW(w->norm1), s->d_ln, x, W(w->norm1), a->ln1_mean, a->ln1_rstd, N, d, d, d, d,
-                      c->norm_type, 1);
+                      c->norm_type, 1, s->norm_part);
     }
 #undef W
 #undef DW
@@ -249,7 +249,7 @@ int train_backward_pass(struct train_model *m, const int32_t *inputs, int B, int
     const float *wf = m->final_norm == TRAIN_NONE ? NULL : m->params + m->final_norm;
     float *dwf = m->final_norm == TRAIN_NONE ? NULL : G + m->final_norm;
     norm_backward(a->d_resid, dwf, a->d_ln, a->resid + L * Nd, wf, a->lnf_mean, a->lnf_rstd, N, d, d, d, d,
-                  c->norm_type, 0);
+                  c->norm_type, 0, a->norm_part);
     for (int l = L - 1; l >= 0; l--)
         if (block_backward(m, l, a->resid + l * Nd, a->d_resid, B, T)) return -1;
     encoder_backward(G + m->embed, a->d_resid, inputs, N, d);

@@ -22,10 +22,12 @@ void encoder_backward(float *dwte, const float *dout, const int32_t *inp, int N,
 
 void norm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, int N, int C,
                   size_t in_stride, size_t out_stride, enum olmo_norm_type type, float eps);
-/* dinp (+)= ∂/∂inp (accumulate != 0 adds, else overwrites); dw += ∂/∂w when dw != NULL. */
+/* dinp (+)= ∂/∂inp (accumulate != 0 adds, else overwrites); dw += ∂/∂w when dw != NULL, reduced over blocks of
+ * TRAIN_NORM_ROWS rows whose partial sums go to `part` (ceil(N/TRAIN_NORM_ROWS)·C floats; NULL = allocate). */
+#define TRAIN_NORM_ROWS 64
 void norm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *mean,
                    const float *rstd, int N, int C, size_t in_stride, size_t dout_stride, size_t dinp_stride,
-                   enum olmo_norm_type type, int accumulate);
+                   enum olmo_norm_type type, int accumulate, float *part);
 
 void clip_forward(float *x, size_t n, float clip);
 /* dx[i] = 0 where the raw value was clipped (|raw| > clip), in place. */
