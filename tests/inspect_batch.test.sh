@@ -93,6 +93,20 @@ else
   echo "SKIP inspect_order_is_numpy_pcg64: NumPy not installed (bash scripts/install-deps.sh --ref)"
 fi
 
+# a real NumPy .npy (np.save, with its header) reads as the same tokens as a headerless file
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  /usr/bin/python3 -c "import numpy as np; np.save('$tmp/real.npy', (np.arange(80) + 1000).astype(np.uint16))"
+  "$OLMO" inspect batch "$CFG" --step 1 --json --no-text --tokens --model.max_sequence_length=8 \
+    --global_train_batch_size=4 "--data.paths=[$tmp/real.npy]" > "$tmp/real.json" 2> "$tmp/err"
+  r=$($PY -c "
+import json
+o=json.load(open('$tmp/real.json'))
+print('ok' if all(i['tokens']==list(range(1000+i['start'],1008+i['start'])) for i in o['instances']) and len(o['instances'])==4 else 'differ')" 2>&1)
+  [ "$r" = ok ] && pass numpy_npy_header || fail numpy_npy_header "$r $(cat "$tmp/err")"
+else
+  echo "SKIP inspect_numpy_npy_header: NumPy not installed"
+fi
+
 # decoded text: tokenize three documents with the shared NeoX tokenizer, EOS after each, and read them back
 TOK=${OLMO_SHARED_DATA:-../shared/data}/tokenizers/allenai_gpt-neox-olmo-dolma-v1_5.json
 if [ -f "$TOK" ]; then

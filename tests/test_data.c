@@ -325,6 +325,10 @@ TEST(bad_files_give_clear_errors) {
     for (uint64_t k = 0; k < d.n_instances && !bad; k++) bad = train_data_instance(&d, k, buf) < 0;
     CHECK(bad && strstr(olmo_errmsg(), "outside the model's embedding"));
     train_data_close(&d);
+    CHECK(train_data_open_files(&d, &npy, 1, 2, 4, 0, 1, 1, 32) < 0);   /* 16 instances, batch 32, drop_last */
+    CHECK(strstr(olmo_errmsg(), "do not fill one global batch of 32"));
+    CHECK(train_data_open_files(&d, &npy, 1, 2, 4, 0, 1, 0, 32) == 0);   /* without drop_last: one partial batch */
+    train_data_close(&d);
     CHECK(train_data_open_files(&d, &npy, 1, 2, 4, 0, 3, 0, 4) < 0);   /* 4 is not a multiple of 3 processes */
     CHECK(strstr(olmo_errmsg(), "multiple of the number of processes"));
     free(odd);

@@ -225,6 +225,9 @@ TEST(unsupported_values_refused_naming_key_and_line) {
     CHECK(strstr(olmo_errmsg(), "unknown key 'optimizer2'"));
     CHECK(load_text(&tc, GOOD_MODEL GOOD_OPT "data:\n  generate_doc_lengths: true\n") < 0);
     CHECK(strstr(olmo_errmsg(), "data.generate_doc_lengths"));
+    CHECK(load_text(&tc, "model:\n  d_model: 12\n  n_heads: 4\n  n_layers: 2\n  rope: true\n  include_bias: false\n"
+                         "  attention_dropout: 0.0\n  residual_dropout: 0.0\n  embedding_dropout: 0.0\n" GOOD_OPT) < 0);
+    CHECK(strstr(olmo_errmsg(), "cfg.yaml:3: model.n_heads: the head size d_model / n_heads = 3 must be even"));
     CHECK(load_text(&tc, GOOD_MODEL "  n_kv_heads: 3\n" GOOD_OPT) < 0);
     CHECK(strstr(olmo_errmsg(), "cfg.yaml:15: model.n_kv_heads: n_heads 4 is not a multiple of n_kv_heads 3"));
 }

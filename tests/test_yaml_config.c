@@ -153,6 +153,8 @@ TEST(yaml_overrides_dotted_typed_lists) {
     /* errors */
     CHECK(ycfg_override(&c, "--model.d_model") < 0);
     CHECK(strstr(olmo_errmsg(), "expected --KEY=VALUE"));
+    CHECK(ycfg_override(&c, "--model..d_model=1") < 0);
+    CHECK(strstr(olmo_errmsg(), "empty key segment"));
     CHECK(ycfg_override(&c, "--model.d_model.x=1") < 0);
     CHECK(strstr(olmo_errmsg(), "not a mapping"));
     CHECK(ycfg_override(&c, "--model.d_model=[1, 2") < 0);

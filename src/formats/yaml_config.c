@@ -328,6 +328,9 @@ int ycfg_override(struct ycfg *c, const char *arg) {
     if (!eq || eq == a)
         return olmo_err("override '%s': expected --KEY=VALUE with a dotted KEY, e.g. --model.d_model=256", arg);
     if (!valid_utf8(arg)) return olmo_err("override '%s': not valid UTF-8", arg);
+    for (const char *p = a; p < eq; p++)
+        if (*p == '.' && (p == a || p + 1 == eq || p[1] == '.'))
+            return olmo_err("override '%s': empty key segment in '%.*s'", arg, (int)(eq - a), a);
     const char *src = add_src(c, arg);
     if (!src) return -1;
     struct ycfg_node *val = NULL;

@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,20 @@ static int npy_header(const struct data_file *f, int dtype_bytes, size_t *skip) 
         return olmo_err("%s: the .npy header says %s; data.memmap_dtype is %s (expected descr %s)", f->path, hdr,
                         dtype_name(dtype_bytes), want);
     if (strstr(hdr, "'fortran_order': True")) return olmo_err("%s: Fortran-ordered .npy arrays are not supported", f->path);
-    char *shape = strstr(hdr, "'shape': (");
-    if (!shape || strchr(shape + 10, ',') != strchr(shape + 10, ')') - 1)
-        return olmo_err("%s: expected a 1-D .npy array, header is %s", f->path, hdr);
+    /* a 1-D shape is written "(N,)" */
+    const char *q = strstr(hdr, "'shape': (");
+    int one_d = q != NULL;
+    if (q) {
+        q += 10;
+        while (*q == ' ') q++;
+        if (!isdigit((unsigned char)*q)) one_d = 0;
+        while (isdigit((unsigned char)*q)) q++;
+        while (*q == ' ') q++;
+        if (*q++ != ',') one_d = 0;
+        while (*q == ' ') q++;
+        if (*q != ')') one_d = 0;
+    }
+    if (!one_d) return olmo_err("%s: expected a 1-D .npy array, header is %s", f->path, hdr);
     *skip = start + hlen;
     return 0;
 }
@@ -121,6 +133,13 @@ int train_data_open_files(struct train_data *d, char *const *paths, size_t n_pat
     if (d->order.total == 0) {
         olmo_err("data.paths: %llu instances cannot be split over %d processes with drop_last",
                  (unsigned long long)d->n_instances, world_size);
+        goto fail;
+    }
+    if (data_order_steps_per_epoch(d->n_instances, world_size, drop_last, global_batch) == 0) {
+        /* with drop_last the DataLoader would drop the only, partial batch of every epoch: nothing to train on */
+        olmo_err("data.paths: the %llu instances of %d tokens do not fill one global batch of %lld (data.drop_last "
+                 "is set): add data, or lower global_train_batch_size or max_sequence_length",
+                 (unsigned long long)d->n_instances, seq_len, (long long)global_batch);
         goto fail;
     }
     return 0;

@@ -224,6 +224,11 @@ static int read_model(struct sec *s) {
         refuse(s, "n_heads", "d_model %lld is not a multiple of n_heads %lld", (long long)d_model, (long long)n_heads);
         goto out;
     }
+    if ((d_model / n_heads) % 2) {
+        refuse(s, "n_heads", "the head size d_model / n_heads = %lld must be even (RoPE rotates pairs)",
+               (long long)(d_model / n_heads));
+        goto out;
+    }
     int mqa;
     int64_t n_kv;
     if (get_bool(s, "multi_query_attention", 0, &mqa) < 0) goto out;
