@@ -32,6 +32,7 @@ done
 H=$(printf '%s\n' "${hf[@]}" | best); O=$(printf '%s\n' "${ours[@]}" | best); C=$(printf '%s\n' "${cold[@]}" | best)
 BPT=${toks[0]}
 echo "text: $FILE ($(wc -c < "$FILE") bytes), tokenizer: $(basename "$TOK"), best of $ROUNDS rounds, 1 thread"
-printf '%-46s %8s MB/s  %6.2f Mtok/s\n' "Hugging Face tokenizers 0.23.2 (tok_ref.js)" "$H" "$(echo "$H / $BPT" | bc -l)"
-printf '%-46s %8s MB/s  %6.2f Mtok/s   x%.1f vs HF\n' "olmo tok_encode, warm cache" "$O" "$(echo "$O / $BPT" | bc -l)" "$(echo "$O / $H" | bc -l)"
-printf '%-46s %8s MB/s  %6.2f Mtok/s   x%.1f vs HF\n' "olmo tok_encode, first call (cold cache)" "$C" "$(echo "$C / $BPT" | bc -l)" "$(echo "$C / $H" | bc -l)"
+awk -v h="$H" -v o="$O" -v c="$C" -v b="$BPT" 'BEGIN {
+  printf "%-46s %8.2f MB/s  %6.2f Mtok/s\n", "Hugging Face tokenizers 0.23.2 (tok_ref.js)", h, h / b
+  printf "%-46s %8.2f MB/s  %6.2f Mtok/s   x%.1f vs HF\n", "olmo tok_encode, warm cache", o, o / b, o / h
+  printf "%-46s %8.2f MB/s  %6.2f Mtok/s   x%.1f vs HF\n", "olmo tok_encode, first call (cold cache)", c, c / b, c / h }'
