@@ -76,9 +76,9 @@ static void fill_chunk(void *ctx, int64_t c, int thread) {
         return;
     }
     uint16_t *h = (uint16_t *)(J->p + b);
-    for (size_t i = 0; i < (e - b) / 2; i++) {   /* random bf16 of magnitude ~0.02, or random int8 pairs */
+    for (size_t i = 0; i < (e - b) / 2; i++) {   /* random bf16 in ±[0.008, 0.03) (OLMo's init std is 0.02), or random int8 pairs */
         s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-        h[i] = (uint16_t)(0x3c00 + (s & 0x3ff)) | (uint16_t)((s >> 20) & 0x8000);
+        h[i] = (uint16_t)(0x3c00 + (s & 0x1ff)) | (uint16_t)((s >> 20) & 0x8000);
     }
 }
 static void fill(void *p, size_t n, int scales) {
