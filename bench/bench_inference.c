@@ -3,7 +3,7 @@
  *
  *   build/bench/bench_inference [--shape 1b|7b] [--threads N] [--dtype bf16|q8|all] [--prompt T]
  *                               [--decode N] [--prefill-reps N] [--hugepages 0|1] [--busy] [--dpbf16]
- *                               [--standin 0|1] [--model 0|1] [--rehome 0|1|2]
+ *                               [--standin 0|1] [--model 0|1] [--rehome 0|1|2] [--distinct-layers N]
  *
  * (1) stand-in (--standin 1): every linear layer of one forward pass (q, k, v, o, gate, up, down per layer, and
  *     the lm_head for the last token only, as generation needs) through linear_forward, on random weights in one
@@ -76,9 +76,9 @@ static void fill_chunk(void *ctx, int64_t c, int thread) {
         return;
     }
     uint16_t *h = (uint16_t *)(J->p + b);
-    for (size_t i = 0; i < (e - b) / 2; i++) {   /* random bf16 of magnitude ~0.02, or random int8 pairs */
+    for (size_t i = 0; i < (e - b) / 2; i++) {   /* random bf16 in ±[0.008, 0.03) (OLMo's init std is 0.02), or random int8 pairs */
         s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-        h[i] = (uint16_t)(0x3c00 + (s & 0x3ff)) | (uint16_t)((s >> 20) & 0x8000);
+        h[i] = (uint16_t)(0x3c00 + (s & 0x1ff)) | (uint16_t)((s >> 20) & 0x8000);
     }
 }
 static void fill(void *p, size_t n, int scales) {
@@ -141,13 +141,23 @@ static size_t mat_bytes(const struct olmo_linear *W) {
     return W->dtype == OLMO_DTYPE_BF16 ? n * 2 : (size_t)linear_q8_bytes(W->rows, W->cols);
 }
 
+/* distinct < layers: layer l reuses layer l % distinct's matrices (each layer is far larger than the 32 MB L3,
+ * so every token still streams all its weights from memory; only the memory held is smaller). */
+static int distinct_layers;
+
 static int build(struct mats *M, const struct shape *S, enum olmo_dtype dt) {
     M->n = S->layers * 7;
     M->w = calloc((size_t)M->n, sizeof *M->w);
+    if (!M->w) return -1;
     M->bytes_per_token = 0;
     int hd = S->d / S->heads, kvd = S->kv_heads * hd;
     for (int l = 0; l < S->layers; l++) {
         struct olmo_linear *L = M->w + l * 7;
+        if (distinct_layers > 0 && l >= distinct_layers) {
+            memcpy(L, M->w + (l % distinct_layers) * 7, 7 * sizeof *L);
+            for (int i = 0; i < 7; i++) M->bytes_per_token += mat_bytes(&L[i]);
+            continue;
+        }
         L[0] = make_mat(dt, S->d, S->d);     /* q */
         L[1] = make_mat(dt, kvd, S->d);      /* k */
         L[2] = make_mat(dt, kvd, S->d);      /* v */
@@ -330,8 +340,9 @@ static int standin_bench(const struct shape *S, int threads, int prompt, int dec
     (void)threads;
     size_t d = (size_t)S->d, ff = (size_t)S->ff, L = (size_t)S->layers, V = (size_t)S->vocab;
     size_t params = L * (4 * d * d + 3 * d * ff) + V * d;
-    size_t bytes_bf16 = params * 2, bytes_q8 = params + params / OLMO_Q8_BLOCK * 4;
-    arena_size = (want_bf16 ? bytes_bf16 : bytes_q8) + (L * 7 + 1) * 8192 + ((size_t)4 << 20);
+    size_t Lheld = distinct_layers > 0 && (size_t)distinct_layers < L ? (size_t)distinct_layers : L;
+    size_t held = Lheld * (4 * d * d + 3 * d * ff) + V * d;
+    arena_size = (want_bf16 ? held * 2 : held + held / OLMO_Q8_BLOCK * 4) + (L * 7 + 1) * 8192 + ((size_t)4 << 20);
     arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (arena == MAP_FAILED) { perror("bench_inference: mmap"); return -1; }
     if (huge) madvise(arena, arena_size, MADV_HUGEPAGE);
@@ -342,7 +353,10 @@ static int standin_bench(const struct shape *S, int threads, int prompt, int dec
     for (size_t i = 0; i < xmax; i++) x[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
 
     printf("(1) stand-in for a forward pass: every linear layer, lm_head for the last token only (no attention); "
-           "weights in one anonymous arena, %s pages\n", huge ? "2 MB (THP)" : "4 KB");
+           "weights in one anonymous arena, %s pages", huge ? "2 MB (THP)" : "4 KB");
+    if (distinct_layers > 0 && distinct_layers < S->layers)
+        printf("; %d distinct layers held, reused in turn (each > L3: still streamed)", distinct_layers);
+    printf("\n");
     for (int pass_dt = 0; pass_dt < 2; pass_dt++) {
         enum olmo_dtype dt = pass_dt == 0 ? OLMO_DTYPE_BF16 : OLMO_DTYPE_Q8;
         if ((dt == OLMO_DTYPE_BF16 && !want_bf16) || (dt == OLMO_DTYPE_Q8 && !want_q8)) continue;
@@ -414,6 +428,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--standin")) { standin = atoi(v); i++; }
         else if (!strcmp(a, "--model")) { model = atoi(v); i++; }
         else if (!strcmp(a, "--rehome")) { rehome = atoi(v); i++; }
+        else if (!strcmp(a, "--distinct-layers")) { distinct_layers = atoi(v); i++; }
         else if (!strcmp(a, "--dpbf16")) linear_gemv_set_dpbf16(1);
         else { fprintf(stderr, "bench_inference: unknown option %s (see the comment at the top)\n", a); return 2; }
     }

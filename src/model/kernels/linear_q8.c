@@ -24,9 +24,9 @@
 /* Token t of tile t0 = 6·(t/6) (n = min(6, T - t0) tokens) lands at: 4-byte group g of its row at word
  * t0·cols/4 + g·n + (t - t0); its block b's scale and correction at t0·nblk + b·n + (t - t0). Interleaving the
  * tile's tokens lets the kernel address all of them from one register with immediate offsets. */
-static void quantize_act(struct q8_act *a, const float *x, int T) {
+static void quantize_tokens(struct q8_act *a, const float *x, int T, int64_t tb, int64_t te) {
     int64_t K = a->cols, nblk = a->nblk;
-    for (int64_t t = 0; t < T; t++) {
+    for (int64_t t = tb; t < te; t++) {
         int64_t t0 = t / Q8_NT * Q8_NT, n = T - t0 < Q8_NT ? T - t0 : Q8_NT, i = t - t0;
         int32_t *xw = (int32_t *)a->xq + t0 * (K / 4) + i;
         for (int64_t b = 0; b < nblk; b++) {
@@ -102,6 +102,21 @@ struct q8_job {
     int T;
     int64_t chunk_panels, npanel;
 };
+
+struct qa_job { struct q8_act *a; const float *x; int T; };
+static void quantize_tile(void *ctx, int64_t tile, int thread) {   /* one 6-token tile per chunk */
+    (void)thread;
+    const struct qa_job *J = ctx;
+    int64_t tb = tile * Q8_NT, te = tb + Q8_NT < J->T ? tb + Q8_NT : J->T;
+    quantize_tokens(J->a, J->x, J->T, tb, te);
+}
+
+/* Prompts are quantized in parallel (this is serial time otherwise: ~10 % of a Q8 prefill). */
+static void quantize_act(struct q8_act *a, const float *x, int T) {
+    if (T < 4 * Q8_NT) { quantize_tokens(a, x, T, 0, T); return; }
+    struct qa_job J = {a, x, T};
+    olmo_pool_for((T + Q8_NT - 1) / Q8_NT, quantize_tile, &J);
+}
 
 static void decode_chunk(void *ctx, int64_t chunk, int thread) {
     (void)thread;
