@@ -338,14 +338,14 @@ TEST(tok_bpe_heap_and_linear_merge_loops_agree) {
         text[i] = (seed >> 40) & 1 ? 'a' : 'b';
     }
     text[2000] = 0;
-    int saved = bpe_small_piece_max;
+    int saved = tok_bpe_small_max;
     int32_t *x, *y;
     size_t nx, ny;
-    bpe_small_piece_max = 1 << 30;
+    tok_bpe_small_max = 1 << 30;
     int r1 = tok_encode(t, text, 2000, 0, &x, &nx);
-    bpe_small_piece_max = 0;
+    tok_bpe_small_max = 0;
     int r2 = tok_encode(t, text, 2000, 0, &y, &ny);
-    bpe_small_piece_max = saved;
+    tok_bpe_small_max = saved;
     int same = !r1 && !r2 && nx == ny && !memcmp(x, y, nx * sizeof *x);
     free(x); free(y);
     tok_free(t);

@@ -11,7 +11,12 @@ struct olmo_command {
 
 int cmd_tokenizer(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);   /* `olmo tokenizer train`, called by cmd_tokenizer */
+int cmd_generate(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);           /* `olmo inspect batch CONFIG --step N` */
+int cmd_perplexity(int argc, char **argv);
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);

@@ -9,7 +9,12 @@
 
 static const struct olmo_command commands[] = {
     {"tokenizer", "encode / decode text with a tokenizer.json, or train a new BPE tokenizer", cmd_tokenizer},
+    {"generate", "continue a prompt with a Hugging Face OLMo checkpoint, streaming the text", cmd_generate},
+    {"chat", "multi-turn chat with an OLMo Instruct checkpoint (its chat template), stdin or terminal", cmd_chat},
+    {"train", "pretrain an OLMo model from an OLMo YAML config (mpirun for data parallel)", cmd_train},
+    {"demo", "the whole pipeline on built-in data: tokenizer, training, checkpoint, samples", cmd_demo},
     {"inspect", "show the training batch of any step of a config: instances, files, offsets, text", cmd_inspect},
+    {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

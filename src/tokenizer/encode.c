@@ -44,16 +44,16 @@ static int encode_span(struct tok_enc *e, const char *s, size_t len) {
         e->m2[0] = (struct tok_match){0, len, -1};
         nm = len ? 1 : 0;
     } else {
-        rc = added_find(t, &t->trie_norm, s, len, &e->m2, &nm, &e->cap_m2);
+        rc = tok_added_find(t, &t->trie_norm, s, len, &e->m2, &nm, &e->cap_m2);
     }
     for (size_t k = 0; k < nm && !rc; k++) {
         struct tok_match m = e->m2[k];
-        if (m.added >= 0) { rc = enc_push(e, t->added[m.added].id); continue; }
+        if (m.added >= 0) { rc = tok_enc_push(e, t->added[m.added].id); continue; }
         size_t np;
         rc = pretok_split(t->pretok, s + m.start, m.end - m.start, &e->pieces, &np, &e->cap_pieces);
         for (size_t i = 0; i < np && !rc; i++) {
             const struct pretok_piece *p = &e->pieces[i];
-            rc = bpe_encode_piece(e, s + m.start + p->start, p->len, p->prefix_space);
+            rc = tok_bpe_piece(e, s + m.start + p->start, p->len, p->prefix_space);
         }
     }
     free(norm);
@@ -65,17 +65,17 @@ int tok_encode_with(struct tok_enc *e, const char *text, size_t len, int add_spe
     e->n_ids = 0;
     if (add_special)
         for (int k = 0; k < t->n_post_pre; k++)
-            if (enc_push(e, t->post_pre[k])) return -1;
+            if (tok_enc_push(e, t->post_pre[k])) return -1;
     size_t nm;
-    if (added_find(t, &t->trie_raw, text, len, &e->m1, &nm, &e->cap_m1)) return -1;
+    if (tok_added_find(t, &t->trie_raw, text, len, &e->m1, &nm, &e->cap_m1)) return -1;
     for (size_t k = 0; k < nm; k++) {
         struct tok_match m = e->m1[k];
-        int rc = m.added >= 0 ? enc_push(e, t->added[m.added].id) : encode_span(e, text + m.start, m.end - m.start);
+        int rc = m.added >= 0 ? tok_enc_push(e, t->added[m.added].id) : encode_span(e, text + m.start, m.end - m.start);
         if (rc) return -1;
     }
     if (add_special)
         for (int k = 0; k < t->n_post_post; k++)
-            if (enc_push(e, t->post_post[k])) return -1;
+            if (tok_enc_push(e, t->post_post[k])) return -1;
     return 0;
 }
 

@@ -3,7 +3,13 @@
  * Weights stay as they are on disk (bf16 stays bf16: half the bytes to read per token); activations and
  * accumulation are fp32. T == 1 (decoding) is a bandwidth-bound GEMV; T > 1 (prefill) is a GEMM.
  * Q8 is olmo.c's int8 format: each row cut into blocks of OLMO_Q8_BLOCK values, each block int8 with one fp32
- * scale (value = q * scale), made from any other dtype by linear_quantize_q8. */
+ * scale (value = q * scale), made from any other dtype by linear_quantize_q8.
+ *
+ * Q8 storage order (kernel-private: read rows with linear_row_f32, size with linear_q8_bytes). Rows are grouped
+ * in panels of 16 (the last one padded with zero rows). Panel p holds its weights as data[p][cols/4][16][4]:
+ * for every 4 consecutive columns, 4 bytes of each of the 16 rows, stored as unsigned q + 128; and its scales
+ * as scales[p][cols/32][16]. That is the order AVX512-VNNI consumes (one 64-byte load = 16 rows x 4 columns)
+ * for one token and for many, so no repacking happens at run time. */
 #ifndef OLMO_KERNELS_LINEAR_H
 #define OLMO_KERNELS_LINEAR_H
 
@@ -17,15 +23,32 @@ struct olmo_linear {
     enum olmo_dtype dtype;
     int64_t rows, cols;       /* W is [rows = out_features][cols = in_features], row-major */
     const void *data;         /* rows*cols elements (often points into a mmapped checkpoint) */
-    const float *scales;      /* Q8 only: rows * (cols / OLMO_Q8_BLOCK) scales */
+    const float *scales;      /* Q8 only: panel-ordered scales (see above) */
     void *owned;              /* memory this struct owns (quantized copies), freed by linear_free */
 };
 
-/* y[T][rows] = x[T][cols] · Wᵀ. */
+/* y[T][rows] = x[T][cols] · Wᵀ. The fast path for the build machine's instruction set (AVX-512 with VNNI and
+ * BF16; docs/kernels.md): T == 1 is a row-parallel GEMV, T > 1 a packed GEMM, both on the thread pool of
+ * kernels/pool.h. Q8 activations are quantized to int8 per 32-block once per call, so Q8 results differ
+ * from the reference by that rounding (relative error around 1e-2 of the row's |x|·|w| scale; tests/test_linear.c).
+ * Thread-safe (calls are serialised); no allocation after the first call at a given size. */
 void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T);
-/* Makes a Q8 copy of src into dst (cols must be a multiple of OLMO_Q8_BLOCK); 0 or -1 with olmo_err. */
+/* The portable reference: fp32 dot products, exact products of the stored weights and fp32 x. */
+void linear_forward_ref(float *y, const float *x, const struct olmo_linear *W, int T);
+/* Makes a Q8 copy of src into dst (cols must be a multiple of OLMO_Q8_BLOCK); 0 or -1 with olmo_err.
+ * dst owns its memory (linear_free). Runs on the thread pool (kernels/pool.h; not from inside a pool job). */
 int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src);
 void linear_free(struct olmo_linear *W);
+/* Optional, at load time: copies W's weights (F32/BF16/F16) into memory the kernels stream faster — 2 MB
+ * aligned, transparent huge pages. Decoding reads every weight per token, and here a streaming read from 4 KB
+ * pages (a memory-mapped checkpoint) is ~30 % slower than from 2 MB pages (docs/kernels.md). W then owns the
+ * copy (linear_free). drop_source = 1 releases the source's whole pages from this process with
+ * madvise(MADV_DONTNEED) so that resident memory does not double — ONLY for a read-only file mapping (a
+ * later read re-fetches the file; on anonymous memory it would zero the data). Q8 matrices are already in
+ * such memory (no-op). 0, or -1 with olmo_err (out of memory; W unchanged). */
+int linear_rehome(struct olmo_linear *W, int drop_source);
+/* Bytes of a Q8 matrix of this shape: weights and scales, including the padding rows. */
+uint64_t linear_q8_bytes(int64_t rows, int64_t cols);
 /* Reads row r of W into out[cols] as fp32 (embedding lookups, tests). */
 void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r);
 

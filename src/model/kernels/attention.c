@@ -1,0 +1,184 @@
+/* attention.c — attn_prefill (attention.h): causal attention for a block of new tokens, AVX-512.
+ *
+ * Per call: Kt[g][d][n16] = K transposed per KV head (n16 = pos+T rounded up to 16; padding keys are zero and
+ * masked). Per pool chunk (one query head, a tile of up to 8 consecutive tokens):
+ *   1. scores s[t][j] = scale · q_t · k_j for the keys the tile's last token sees: for each 16 keys, loop over
+ *      the hd dimensions with one Kt load and 8 broadcast FMAs (8 accumulators, lanes = keys);
+ *   2. per token: causal mask (j > pos+t → excluded), max, exp (vectorized), sum;
+ *   3. out_t = Σ_j p[t][j] · v_j / sum: two tokens at a time, hd/16 accumulators each, one V row load per key
+ *      shared by both.
+ * Two passes over a score buffer (8 × n16 floats per thread) rather than an online softmax: simple, and the
+ * buffer stays in L2 up to several thousand keys. */
+#include "model/kernels/attention.h"
+#include "model/kernels/pool.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__AVX512F__)
+
+#define TQ 8   /* query tokens per tile */
+
+/* exp(x) for x <= 0 (scores minus their max), via 2^n · p(r), r = x - n·ln2 in [-ln2/2, ln2/2], p the degree-7
+ * Taylor polynomial (truncation < 2e-8 relative); below -87 the result underflows to 0 as expf does. */
+static inline __m512 exp512(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+struct attn_job {
+    float *out;
+    const float *q, *V, *Kt;
+    float *scores;           /* per thread: TQ * n16 */
+    int T, pos, H, group, hd, kv_stride, n16, ntiles;
+    float scale;
+};
+
+/* out rows of a tile = P · V / sum, two tokens at a time (NV = hd/16 accumulators each, V rows shared) */
+static inline __attribute__((always_inline)) void pv(const struct attn_job *J, const float *S, const float *inv,
+                                                     int t0, int nt, int h, int g, const int NV) {
+    int H = J->H, hd = J->hd;
+    for (int t = 0; t < nt; t += 2) {
+        int two = t + 1 < nt;
+        __m512 o0[16], o1[16];
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) o0[v] = o1[v] = _mm512_setzero_ps();
+        const float *p0 = S + (size_t)t * J->n16, *p1 = two ? p0 + J->n16 : p0;
+        int n = J->pos + t0 + t + 1 + two;   /* keys with a non-zero weight for either token */
+        for (int j = 0; j < n; j++) {
+            const float *vr = J->V + (size_t)j * J->kv_stride + (size_t)g * hd;
+            __m512 w0 = _mm512_set1_ps(p0[j]), w1 = _mm512_set1_ps(p1[j]);
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; v++) {
+                __m512 x = _mm512_loadu_ps(vr + v * 16);
+                o0[v] = _mm512_fmadd_ps(w0, x, o0[v]);
+                o1[v] = _mm512_fmadd_ps(w1, x, o1[v]);
+            }
+        }
+        float *d0 = J->out + ((size_t)(t0 + t) * H + h) * hd;
+        __m512 i0 = _mm512_set1_ps(inv[t]);
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) _mm512_storeu_ps(d0 + v * 16, _mm512_mul_ps(o0[v], i0));
+        if (two) {
+            float *d1 = d0 + (size_t)H * hd;
+            __m512 i1 = _mm512_set1_ps(inv[t + 1]);
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; v++) _mm512_storeu_ps(d1 + v * 16, _mm512_mul_ps(o1[v], i1));
+        }
+    }
+}
+
+static void attn_tile(void *ctx, int64_t chunk, int thread) {
+    const struct attn_job *J = ctx;
+    int h = (int)(chunk / J->ntiles), t0 = (int)(chunk % J->ntiles) * TQ, hd = J->hd, H = J->H, nv = hd / 16;
+    int nt = J->T - t0 < TQ ? J->T - t0 : TQ, g = h / J->group;
+    int nkeys = J->pos + t0 + nt;   /* keys the tile's last token sees */
+    const float *Kt = J->Kt + (size_t)g * hd * J->n16;
+    float *S = J->scores + (size_t)thread * TQ * J->n16;
+    const float *q[TQ];
+    for (int t = 0; t < TQ; t++) q[t] = J->q + ((size_t)(t0 + (t < nt ? t : 0)) * H + h) * hd;
+    /* 1. scores, 16 keys at a time */
+    __m512 sc = _mm512_set1_ps(J->scale);
+    for (int j = 0; j < nkeys; j += 16) {
+        __m512 a[TQ];
+#pragma GCC unroll 8
+        for (int t = 0; t < TQ; t++) a[t] = _mm512_setzero_ps();
+        const float *kc = Kt + j;
+        for (int d = 0; d < hd; d++) {
+            __m512 k = _mm512_load_ps(kc + (size_t)d * J->n16);
+#pragma GCC unroll 8
+            for (int t = 0; t < TQ; t++) a[t] = _mm512_fmadd_ps(_mm512_set1_ps(q[t][d]), k, a[t]);
+        }
+        for (int t = 0; t < nt; t++) _mm512_store_ps(S + (size_t)t * J->n16 + j, _mm512_mul_ps(a[t], sc));
+    }
+    /* 2. causal softmax per token (unnormalised; 1/sum applied at the end) */
+    float inv[TQ];
+    for (int t = 0; t < nt; t++) {
+        float *s = S + (size_t)t * J->n16;
+        int n = J->pos + t0 + t + 1;
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        for (int j = 0; j < n; j += 16) {
+            __mmask16 m = n - j >= 16 ? 0xffff : (__mmask16)((1u << (n - j)) - 1);
+            mx = _mm512_mask_max_ps(mx, m, mx, _mm512_load_ps(s + j));
+        }
+        __m512 vmax = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), sum = _mm512_setzero_ps();
+        int jend = (nkeys + 15) & ~15;
+        for (int j = 0; j < jend; j += 16) {
+            __mmask16 m = n - j >= 16 ? 0xffff : n - j <= 0 ? 0 : (__mmask16)((1u << (n - j)) - 1);
+            __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_load_ps(s + j), vmax)));
+            _mm512_store_ps(s + j, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        inv[t] = 1.0f / _mm512_reduce_add_ps(sum);
+    }
+    /* 3. out = P · V, two tokens at a time */
+    switch (nv) {
+#define PV_CASE(k) case k: pv(J, S, inv, t0, nt, h, g, k); break;
+        PV_CASE(1) PV_CASE(2) PV_CASE(3) PV_CASE(4) PV_CASE(5) PV_CASE(6) PV_CASE(7) PV_CASE(8)
+        PV_CASE(9) PV_CASE(10) PV_CASE(11) PV_CASE(12) PV_CASE(13) PV_CASE(14) PV_CASE(15) PV_CASE(16)
+#undef PV_CASE
+    }
+}
+
+struct tr_job { float *Kt; const float *K; int n, n16, hd, kv_stride; };
+static void transpose_head(void *ctx, int64_t g, int thread) {
+    (void)thread;
+    const struct tr_job *J = ctx;
+    float *dst = J->Kt + (size_t)g * J->hd * J->n16;
+    for (int j = 0; j < J->n16; j++) {
+        const float *k = J->K + (size_t)j * J->kv_stride + (size_t)g * J->hd;
+        for (int d = 0; d < J->hd; d++) dst[(size_t)d * J->n16 + j] = j < J->n ? k[d] : 0.0f;
+    }
+}
+
+static pthread_mutex_t attn_lock = PTHREAD_MUTEX_INITIALIZER;
+static float *attn_buf;
+static size_t attn_cap;
+
+int attn_prefill(float *out, const float *q, const float *K, const float *V, int T, int pos, int H, int Hkv,
+                 int hd, int kv_stride, float scale) {
+    if (T < TQ || hd % 16 || hd > 256 || H % Hkv) return -1;
+    int n = pos + T, n16 = (n + 15) & ~15, nth = olmo_pool_threads();
+    size_t need = (size_t)Hkv * hd * n16 + (size_t)nth * TQ * n16;
+    pthread_mutex_lock(&attn_lock);
+    if (need > attn_cap) {
+        float *p = NULL;
+        if (posix_memalign((void **)&p, 64, need * sizeof(float) + need / 4 * sizeof(float)) != 0) {
+            pthread_mutex_unlock(&attn_lock);
+            return -1;
+        }
+        free(attn_buf);
+        attn_buf = p;
+        attn_cap = need + need / 4;
+    }
+    struct tr_job tj = {attn_buf, K, n, n16, hd, kv_stride};
+    olmo_pool_for(Hkv, transpose_head, &tj);
+    struct attn_job J = {.out = out, .q = q, .V = V, .Kt = attn_buf, .scores = attn_buf + (size_t)Hkv * hd * n16,
+                         .T = T, .pos = pos, .H = H, .group = H / Hkv, .hd = hd, .kv_stride = kv_stride, .n16 = n16,
+                         .ntiles = (T + TQ - 1) / TQ, .scale = scale};
+    olmo_pool_for((int64_t)H * J.ntiles, attn_tile, &J);
+    pthread_mutex_unlock(&attn_lock);
+    return 0;
+}
+
+#else
+int attn_prefill(float *out, const float *q, const float *K, const float *V, int T, int pos, int H, int Hkv,
+                 int hd, int kv_stride, float scale) {
+    (void)out; (void)q; (void)K; (void)V; (void)T; (void)pos; (void)H; (void)Hkv; (void)hd; (void)kv_stride; (void)scale;
+    return -1;
+}
+#endif

@@ -1,0 +1,34 @@
+/* linear_internal.h — what linear.c (dispatch, scratch space) shares with the fast kernels in
+ * linear_gemv.c (T == 1) and linear_gemm.c (T > 1). Not part of the library's API. */
+#ifndef OLMO_KERNELS_LINEAR_INTERNAL_H
+#define OLMO_KERNELS_LINEAR_INTERNAL_H
+
+#include "model/kernels/linear.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Activations quantized for the Q8 kernels: for T tokens, xq (T·cols int8) with per-32-block scales xs
+ * (T·cols/32) and, per block, negcorr = -128·Σ xq (the weights are stored as unsigned q + 128, which VNNI's
+ * unsigned x signed product needs; starting the block's sum at negcorr removes the +128 again). Tokens are
+ * interleaved in tiles of 6 (linear_q8.c says how). */
+struct q8_act {
+    int8_t *xq;
+    float *xs;
+    int32_t *negcorr;
+    int64_t cols, nblk;
+};
+/* Grows the module's scratch area to at least n bytes (64-byte aligned; contents not kept). NULL on failure.
+ * Only called with linear.c's lock held. */
+void *linear_scratch(size_t n);
+
+/* The fast paths; each returns 0, or -1 if it does not handle this case (the caller falls back). */
+int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W);
+int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T);
+int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T);   /* any T */
+
+/* Selects the bf16 GEMV variant: 0 exact fp32 widening (default), 1 vdpbf16ps with x rounded to bf16
+ * (also OLMO_GEMV_DPBF16=1). For tests and the benchmark. */
+void linear_gemv_set_dpbf16(int on);
+
+#endif

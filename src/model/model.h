@@ -1,0 +1,78 @@
+/* model.h — an OLMo-family model loaded from a Hugging Face directory, and its forward pass with a KV cache.
+ *
+ * model_load reads config.json, opens the safetensors files (memory-mapped: weights are never copied, bf16
+ * stays bf16) and checks them against the config: every expected tensor present with the right shape, no
+ * tensor left over, lm_head absent exactly when embeddings are tied (spec §4.1). Projection matrices become
+ * struct olmo_linear pointing into the map, so every matrix product goes through linear_forward
+ * (kernels/linear.h). Norm weights (a few KB) are converted to fp32 copies.
+ *
+ * model_forward runs T new tokens at positions pos … pos+T-1 (spec §3: OLMo-1, OLMo-2, llama), appending their
+ * keys and values to the state's fp32 cache. Prefill passes the whole prompt in one call (matrix-matrix
+ * products); decoding passes one token at a time. */
+#ifndef OLMO_MODEL_MODEL_H
+#define OLMO_MODEL_MODEL_H
+
+#include "formats/safetensors.h"
+#include "model/config.h"
+#include "model/kernels/linear.h"
+
+#include <stdint.h>
+
+struct olmo_layer {
+    struct olmo_linear wq, wk, wv, wo, w_gate, w_up, w_down;
+    /* fp32 norm weights (NULL where the architecture has none):
+     *   OLMo-2: attn_norm = post_attention_layernorm, ffn_norm = post_feedforward_layernorm, q_norm, k_norm
+     *   llama:  attn_norm = input_layernorm,          ffn_norm = post_attention_layernorm */
+    float *attn_norm, *ffn_norm, *q_norm, *k_norm;
+};
+
+struct olmo_model {
+    struct olmo_config cfg;
+    struct st_set st;            /* the mapped files every weight points into */
+    struct olmo_linear embed;    /* [vocab, d] */
+    struct olmo_linear lm_head;  /* [vocab, d]; a copy of embed's descriptor when tied */
+    float *final_norm;           /* [d], NULL for OLMo-1 */
+    struct olmo_layer *layers;
+    float *norm_mem;             /* owns every fp32 norm vector */
+    char *dtype_name;            /* "BF16", "F32", "F16" or "mixed" (for messages) */
+    int64_t n_params;
+    uint64_t weight_bytes;       /* bytes of the projection matrices + embeddings as used (after quantization) */
+};
+
+struct model_load_opts {
+    int quant_q8;                /* convert every projection (not the embedding) to Q8 at load */
+};
+
+/* Loads DIR. 0, or -1 with olmo_err naming the file and tensor at fault. opts may be NULL. */
+int model_load(struct olmo_model *m, const char *dir, const struct model_load_opts *opts);
+/* Loads with an already-parsed config and an already-opened set of tensors (takes ownership of st). */
+int model_load_from(struct olmo_model *m, const struct olmo_config *cfg, struct st_set *st,
+                    const struct model_load_opts *opts);
+void model_free(struct olmo_model *m);
+/* Converts every projection matrix (q/k/v/o, MLP, and an untied lm_head) to Q8 in place. */
+int model_quantize_q8(struct olmo_model *m);
+
+/* The KV cache and scratch space of one generation. */
+struct olmo_state {
+    int max_seq;                 /* cache capacity in positions */
+    int kv_dim;                  /* n_kv_heads * head_dim */
+    float *k_cache, *v_cache;    /* [n_layers][max_seq][kv_dim] */
+    int scratch_T;               /* tokens the scratch buffers hold; grown on demand */
+    float *x, *xb, *q, *k, *v, *att, *hb, *hb2, *tmp;
+    float *scores;               /* per-thread attention score rows */
+    int scores_len, scores_threads;
+    /* profile, accumulated over model_forward calls (seconds): all of it, the projections, attention */
+    double t_total, t_proj, t_attn;
+};
+int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_seq);
+void model_state_free(struct olmo_state *s);
+
+/* Runs tokens[0..T) at positions pos..pos+T-1 (0 < T, pos + T <= max_seq); logits[vocab] gets the last
+ * token's logits (may be NULL). 0, or -1 with olmo_err (out-of-range token id, cache full). */
+int model_forward(const struct olmo_model *m, struct olmo_state *s, const int32_t *tokens, int T, int pos,
+                  float *logits);
+/* Same, but logits[T][vocab] gets every position's logits (tests, perplexity). */
+int model_forward_all(const struct olmo_model *m, struct olmo_state *s, const int32_t *tokens, int T, int pos,
+                      float *logits);
+
+#endif

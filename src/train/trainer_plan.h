@@ -1,0 +1,58 @@
+/* trainer_plan.h — one training run, resolved: the YAML config (with overrides) turned into the plain numbers the
+ * trainer loop uses, plus the opened token files.
+ *
+ * trainer_plan.c is the only trainer file that reads struct train_config; the loop (trainer.c) sees this struct.
+ * Keeping the YAML layer out of the loop also keeps train_config.h and train_model.h apart: both declare an
+ * init-function enum with the same constant names, so they cannot share a translation unit. */
+#ifndef OLMO_TRAIN_TRAINER_PLAN_H
+#define OLMO_TRAIN_TRAINER_PLAN_H
+
+#include <stdint.h>
+
+#include "model/config.h"
+#include "train/data.h"
+
+enum plan_sched { PLAN_SCHED_CONSTANT = 0, PLAN_SCHED_COSINE = 1, PLAN_SCHED_LINEAR = 2 };  /* = optim.h's */
+
+struct trainer_plan {
+    struct olmo_config model;
+    int init_mitchell;            /* 0: OLMo-2 truncated normal(init_std); 1: OLMo-1 mitchell */
+    double init_std, init_cutoff;
+    /* AdamW and its weight-decay groups */
+    double lr, beta1, beta2, eps, weight_decay;
+    int decay_norm_and_bias, decay_embeddings;
+    /* schedule: position x counts steps, or tokens when units_tokens */
+    enum plan_sched sched;
+    int units_tokens;
+    double t_warmup, t_max, alpha_f, warmup_min_lr;   /* warmup_min_lr < 0: unset (0.1·lr, OLMo-1's quirk) */
+    double clip_warmup_steps, clip_warmup_factor, max_grad_norm;
+    double z_loss_mult;           /* 0 when softmax_auxiliary_loss is off */
+    /* duration and batch */
+    int64_t max_steps, steps_per_epoch;
+    int64_t global_batch, micro_batch, seq_len, tokens_per_step;
+    uint64_t seed, data_seed;
+    int64_t first_epoch;
+    int bf16;                     /* precision amp_bf16: matrix products on bf16 units, fp32 master weights */
+    /* checkpoints */
+    char *save_folder;
+    int64_t save_interval;        /* 0: only the final checkpoint */
+    int save_overwrite;
+    char *load_path;              /* NULL, or a checkpoint to resume / start from */
+    int restore_dataloader;
+    char *tokenizer_file;         /* a local tokenizer.json to copy into checkpoints, or NULL */
+    char *tokenizer_identifier;   /* as written in the config (for messages) */
+    char *run_name;
+    char *config_yaml;            /* the resolved config as YAML (stored beside each checkpoint) */
+    char config_hash[17];
+    char *ignored;                /* keys accepted without effect ("" if none) */
+    /* data */
+    struct train_data data;
+    int data_open;
+};
+
+/* Loads CONFIG with overrides and opens its token files for world_size ranks. 0, or -1 with olmo_err. */
+int trainer_plan_load(struct trainer_plan *p, const char *config_path, int n_overrides, char *const *overrides,
+                      int world_size, int quiet);
+void trainer_plan_free(struct trainer_plan *p);
+
+#endif
