@@ -2,9 +2,10 @@
  *
  * All T new tokens go through each layer together: every projection is one linear_forward call on a [T, ·]
  * activation matrix (a GEMM during prefill, a GEMV while decoding), so the kernels behind linear.h decide the
- * speed. Everything else (norms, RoPE, attention over the cache, SwiGLU) is fp32 here, written plainly; the
- * attention loop is parallel over (token, head) pairs on the kernels' thread pool. The three architectures differ only in
- * where the norms sit, which norm it is, QK-norm and clip_qkv — see block() below. */
+ * speed. Everything else (norms, RoPE, attention over the cache, SwiGLU) is fp32 here; per-token steps and
+ * attention run on the kernels' thread pool (attention over a prompt goes to kernels/attention.h when it takes the
+ * shape, else to attention_block below). The three architectures differ only in where the norms sit, which norm
+ * it is, QK-norm and clip_qkv — see block() below. */
 #include "model/model.h"
 #include "base/error.h"
 #include "base/log.h"
