@@ -85,6 +85,39 @@ deps:
 	bash scripts/install-deps.sh
 
 clean:
+	rm -rf build-fuzz
 	rm -rf build build-san
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Fuzzing: every fuzz/fuzz_<name>.c is a libFuzzer target, built with clang together with the whole library
+# (ASan + UBSan) into build-fuzz/, then run for FUZZ_SECONDS each. Seeds come from fuzz/seeds/<name>/ and a
+# dictionary from fuzz/<name>.dict when they exist; the growing corpus stays in build-fuzz/corpus/<name>/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fopenmp -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Isrc $(PKG_CFLAGS) $(MPI_CFLAGS) -DOLMO_FUZZ=1
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+build-fuzz/libolmo.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libolmo.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libolmo.a $(PKG_LIBS) -ldnnl $(MPI_LIBS) -lpthread -lm
+
+fuzz: $(FUZZ_BIN)
+	@set -e; for bin in $(FUZZ_BIN); do \
+	  name=$$(basename $$bin); short=$${name#fuzz_}; \
+	  mkdir -p build-fuzz/corpus/$$short; \
+	  seeds=; [ -d fuzz/seeds/$$short ] && seeds=fuzz/seeds/$$short; \
+	  dict=; [ -f fuzz/$$short.dict ] && dict=-dict=fuzz/$$short.dict; \
+	  echo "== $$name for $(FUZZ_SECONDS) s"; \
+	  $$bin -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -artifact_prefix=build-fuzz/ $$dict build-fuzz/corpus/$$short $$seeds; \
+	done

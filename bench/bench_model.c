@@ -141,13 +141,15 @@ static int run(const char *dir, int q8, int prompt, int decode) {
     for (int i = 0; i < prompt + decode; i++) tok[i] = (int32_t)((i * 7919) % 50000);
     double bw = read_bandwidth(&m);
     model_forward(&m, &st, tok, 1, 0, logits);   /* warm-up: pages in, pool started */
+    st.t_total = st.t_proj = st.t_attn = 0;
     t0 = olmo_now();
     if (model_forward(&m, &st, tok, prompt, 0, logits) != 0) return -1;
-    double pre_s = olmo_now() - t0;
+    double pre_s = olmo_now() - t0, pre_prof[3] = {st.t_total, st.t_proj, st.t_attn};
+    st.t_total = st.t_proj = st.t_attn = 0;
     t0 = olmo_now();
     for (int i = 0; i < decode; i++)
         if (model_forward(&m, &st, tok + prompt + i, 1, prompt + i, logits) != 0) return -1;
-    double dec_s = olmo_now() - t0;
+    double dec_s = olmo_now() - t0, dec_prof[3] = {st.t_total, st.t_proj, st.t_attn};
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double dec_tps = decode / dec_s, pre_tps = prompt / pre_s;
@@ -158,6 +160,9 @@ static int run(const char *dir, int q8, int prompt, int decode) {
            prompt + decode - 1, dec_tps, q8 ? LLAMA_DECODE_Q8 : LLAMA_DECODE_BF16);
     printf("      decode effective bandwidth %.1f GB/s (%.2f GB of weights per token); streaming read of the mapped file: %.1f GB/s\n",
            dec_tps * m.weight_bytes / 1e9, m.weight_bytes / 1e9, bw);
+    printf("      time split (projections / attention / rest): prefill %.0f%% / %.0f%% / %.0f%%, decode %.0f%% / %.0f%% / %.0f%%\n",
+           100 * pre_prof[1] / pre_prof[0], 100 * pre_prof[2] / pre_prof[0], 100 * (1 - (pre_prof[1] + pre_prof[2]) / pre_prof[0]),
+           100 * dec_prof[1] / dec_prof[0], 100 * dec_prof[2] / dec_prof[0], 100 * (1 - (dec_prof[1] + dec_prof[2]) / dec_prof[0]));
     free(tok);
     free(logits);
     model_state_free(&st);

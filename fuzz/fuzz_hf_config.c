@@ -1,6 +1,7 @@
 /* fuzz_hf_config.c — libFuzzer target for config.json, tokenizer_config.json and generation_config.json
  * parsing, and for the chat-template detector fed by tokenizer_config.json. An accepted config.json must be
- * self-consistent (the invariants the forward pass relies on) and must survive a write/parse round trip. */
+ * self-consistent (the invariants the forward pass relies on) and must survive a write/parse round trip.
+ *   make fuzz FUZZ_SECONDS=180   (seeds: fuzz/seeds/hf_config/, dictionary: fuzz/hf_config.dict) */
 #include "formats/hf_config.h"
 #include "model/chat_template.h"
 

@@ -3,7 +3,7 @@
  * The input is a whole file image, copied into an exactly-sized heap buffer so AddressSanitizer catches any
  * read past its end. Every accepted file must satisfy the invariants the reader promises: each tensor's byte
  * range lies inside the buffer and its size equals numel × dtype size. Build (see docs/inference.md):
- *   make fuzz   or   clang -fsanitize=fuzzer,address,undefined -Isrc ... fuzz/fuzz_safetensors.c src/... */
+ *   make fuzz FUZZ_SECONDS=180   (seeds: fuzz/seeds/safetensors/, dictionary: fuzz/safetensors.dict) */
 #include "formats/safetensors.h"
 
 #include <stdint.h>
@@ -17,15 +17,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct st_set s;
     memset(&s, 0, sizeof s);
     if (st_parse(&s, buf, size, 0, "fuzz") == 0) {
-        uint64_t sum = 0;
+        volatile uint64_t sum = 0;   /* touch each tensor's first and last byte: ASan checks they are inside */
         for (int64_t i = 0; i < s.n_tensors; i++) {
             const struct st_tensor *t = &s.tensors[i];
             if ((uint64_t)t->numel * st_dtype_size(t->dtype) != t->nbytes) abort();
             if (t->nbytes && ((const uint8_t *)t->data < buf || (const uint8_t *)t->data + t->nbytes > buf + size)) abort();
             if (t->nbytes) sum += ((const uint8_t *)t->data)[0] + ((const uint8_t *)t->data)[t->nbytes - 1];
-            if (st_find(&s, t->name) == NULL && 0) abort();
         }
-        (void)sum;
     }
     st_close(&s);
     free(buf);

@@ -112,15 +112,19 @@ F32_TEST(model_llama_f32_gqa, "llama_f32_gqa")
 BF16_TEST(model_llama_bf16_tied, "llama_bf16_tied")
 BF16_TEST(model_olmo2_gen, "olmo2_gen")
 F32_TEST(model_olmo2_f16, "olmo2_f16")
+F32_TEST(model_olmo2_f32_hd16_long, "olmo2_f32_hd16_long")
 
 /* Q8 weights: not exact, but close (the q8 error on these random weights is about 1% of the logit scale). */
 TEST(model_q8_close_to_reference) {
     struct model_load_opts o = {.quant_q8 = 1};
-    double b, s;
-    if (check_fixture("olmo2_f32_gqa", &o, &b, &s) != 0) return;
-    double e = fmax(b, s);
-    printf("  olmo2_f32_gqa --quant q8: worst relative logit error %.2e\n", e);
-    CHECK_MSG(e > 1e-6 && e < 5e-2, "q8 relative error %.3e", e);
+    const char *fx[] = {"olmo2_f32_gqa", "olmo1_f32_tied_clip", "llama_bf16_tied"};   /* tied: lm_head gets its own Q8 copy */
+    for (int i = 0; i < 3; i++) {
+        double b, s;
+        if (check_fixture(fx[i], &o, &b, &s) != 0) return;
+        double e = fmax(b, s);
+        printf("  %s --quant q8: worst relative logit error %.2e\n", fx[i], e);
+        CHECK_MSG(e > 1e-6 && e < 5e-2, "%s: q8 relative error %.3e", fx[i], e);
+    }
 }
 
 /* The config contradicting the tensors is refused, naming the tensor. */

@@ -83,8 +83,8 @@ int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_
     float temp = o->set_temperature ? o->temperature : gc->do_sample && gc->has_temperature ? gc->temperature : 0.0f;
     int top_k = o->set_top_k ? o->top_k : gc->do_sample && gc->has_top_k ? gc->top_k : 0;
     float top_p = o->set_top_p ? o->top_p : gc->do_sample && gc->has_top_p ? gc->top_p : 1.0f;
-    /* The fp32 KV cache costs 8·L·Hkv·hd bytes per position (0.5 MB for a 7B model): allocate what this run
-     * can use (ctx_hint), never more than the model's context unless --ctx asks for it. */
+    /* The fp32 KV cache costs 8·L·Hkv·hd bytes per position (1 MB for OLMo-2 7B, 0.25 MB for 1B): allocate
+     * what this run can use (ctx_hint), never more than the model's context unless --ctx asks for it. */
     int ctx = c->model.cfg.max_seq_len;
     if (ctx_hint > 0 && ctx_hint < ctx) ctx = ctx_hint;
     if (o->ctx > 0) ctx = o->ctx;

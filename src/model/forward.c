@@ -7,6 +7,7 @@
  * where the norms sit, which norm it is, QK-norm and clip_qkv — see block() below. */
 #include "model/model.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "model/kernels/attention.h"
 #include "model/kernels/pool.h"
@@ -73,6 +74,8 @@ static inline float dot(const float *a, const float *b, int n) {
     return s;
 }
 
+#define ATT_QB 8   /* queries per attention work unit (see attention_block) */
+
 /* ---- state ---------------------------------------------------------------------------------------------- */
 
 int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_seq) {
@@ -98,7 +101,7 @@ void model_state_free(struct olmo_state *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Grows the per-token buffers to hold T tokens and the score rows to hold `len` keys per thread. */
+/* Grows the per-token buffers to hold T tokens and the score rows to hold ATT_QB rows of `len` keys per thread. */
 static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int T, int len) {
     if (T > s->scratch_T) {
         size_t d = (size_t)c->d_model, qd = (size_t)c->n_heads * c->head_dim, I = (size_t)c->d_ff;
@@ -115,7 +118,7 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
     int nth = olmo_pool_threads();
     if (len > s->scores_len || nth > s->scores_threads) {
         free(s->scores);
-        s->scores = olmo_aligned_alloc((size_t)len * (size_t)nth * sizeof(float));
+        s->scores = olmo_aligned_alloc((size_t)len * ATT_QB * (size_t)nth * sizeof(float));
         if (!s->scores) { s->scores_len = 0; return -1; }
         s->scores_len = len;
         s->scores_threads = nth;
@@ -126,118 +129,183 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
 /* ---- attention over the cache ------------------------------------------------------------------------- */
 
 /* att[t][h] = softmax(q[t][h] · K[0..pos+t]ᵀ / sqrt(hd)) · V[0..pos+t] for every new token t and query head h;
- * query head h reads KV head h / (H / Hkv) (HF repeat_kv: consecutive groups). One (t, h) pair per pool chunk:
- * the kernels' thread pool (kernels/pool.h) rather than OpenMP, so the whole forward pass shares one set of
- * threads that sleep instead of spinning between steps. */
+ * query head h reads KV head h / (H / Hkv) (HF repeat_kv: consecutive groups).
+ *
+ * Work unit (one pool chunk): one head and a block of up to ATT_QB consecutive queries. Each key and value row is
+ * read once per block and used for all its queries (while in L1), instead of once per query: during prefill that
+ * divides the KV-cache traffic by ATT_QB. The kernels' thread pool (kernels/pool.h) runs the chunks, so the whole
+ * forward pass shares one set of threads that sleep instead of spinning between steps. */
 struct att_job {
     const struct olmo_config *c;
     struct olmo_state *s;
     const float *K, *V;
-    int pos;
+    int pos, T;
 };
 
-static void attention_one(void *ctx, int64_t chunk, int thread) {
+static void attention_block(void *ctx, int64_t chunk, int thread) {
     const struct att_job *J = ctx;
     const struct olmo_config *c = J->c;
     struct olmo_state *s = J->s;
     int H = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads, kvd = s->kv_dim;
-    int t = (int)(chunk / H), h = (int)(chunk % H);
-    float scale = 1.0f / sqrtf((float)hd), *sc = s->scores + (size_t)thread * s->scores_len;
-    const float *q = s->q + ((size_t)t * H + h) * hd;
-    size_t koff = (size_t)(h / group) * hd;
-    int n = J->pos + t + 1;   /* causal: keys 0..pos+t */
-    float mx = -INFINITY;
-    for (int j = 0; j < n; j++) {
-        sc[j] = dot(q, J->K + (size_t)j * kvd + koff, hd) * scale;
-        mx = fmaxf(mx, sc[j]);
+    int h = (int)(chunk % H), t0 = (int)(chunk / H) * ATT_QB, nq = J->T - t0 < ATT_QB ? J->T - t0 : ATT_QB;
+    size_t koff = (size_t)(h / group) * hd, L = (size_t)s->scores_len;
+    float scale = 1.0f / sqrtf((float)hd), *sc = s->scores + (size_t)thread * ATT_QB * L;
+    const float *q[ATT_QB];
+    float *o[ATT_QB];
+    int last[ATT_QB];   /* query i sees keys 0..last[i] (causal) */
+    for (int i = 0; i < nq; i++) {
+        q[i] = s->q + ((size_t)(t0 + i) * H + h) * hd;
+        o[i] = s->att + ((size_t)(t0 + i) * H + h) * hd;
+        last[i] = J->pos + t0 + i;
+        memset(o[i], 0, (size_t)hd * sizeof(float));
     }
-    float sum = 0;
+    int n = J->pos + t0 + nq;   /* keys any query of the block sees */
     for (int j = 0; j < n; j++) {
-        sc[j] = expf(sc[j] - mx);
-        sum += sc[j];
+        const float *k = J->K + (size_t)j * kvd + koff;
+        for (int i = 0; i < nq; i++)
+            if (j <= last[i]) sc[i * L + j] = dot(q[i], k, hd) * scale;
     }
-    float inv = 1.0f / sum, *o = s->att + ((size_t)t * H + h) * hd;
-    memset(o, 0, (size_t)hd * sizeof(float));
+    for (int i = 0; i < nq; i++) {   /* softmax of each query's row, in place */
+        float *r = sc + i * L, mx = -INFINITY, sum = 0;
+        for (int j = 0; j <= last[i]; j++) mx = fmaxf(mx, r[j]);
+        for (int j = 0; j <= last[i]; j++) {   /* clamped: glibc's expf takes a slow path when it underflows */
+            r[j] = expf(fmaxf(r[j] - mx, -80.0f));
+            sum += r[j];
+        }
+        float inv = 1.0f / sum;
+        for (int j = 0; j <= last[i]; j++) r[j] *= inv;
+    }
     for (int j = 0; j < n; j++) {
         const float *v = J->V + (size_t)j * kvd + koff;
-        float p = sc[j] * inv;
+        for (int i = 0; i < nq; i++) {
+            if (j > last[i]) continue;
+            float p = sc[i * L + j], *oi = o[i];
 #pragma omp simd
-        for (int i = 0; i < hd; i++) o[i] += p * v[i];
+            for (int e = 0; e < hd; e++) oi[e] += p * v[e];
+        }
     }
 }
 
 static void attention(const struct olmo_config *c, struct olmo_state *s, int layer, int T, int pos) {
     size_t kvd = (size_t)s->kv_dim;
-    struct att_job J = {c, s, s->k_cache + (size_t)layer * s->max_seq * kvd, s->v_cache + (size_t)layer * s->max_seq * kvd, pos};
+    struct att_job J = {c, s, s->k_cache + (size_t)layer * s->max_seq * kvd, s->v_cache + (size_t)layer * s->max_seq * kvd,
+                        pos, T};
     /* prompts (T >= 8): the tiled kernel (kernels/attention.h); it declines what it does not handle */
     if (attn_prefill(s->att, s->q, J.K, J.V, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, (int)kvd,
                      1.0f / sqrtf((float)c->head_dim)) == 0)
         return;
-    olmo_pool_for((int64_t)T * c->n_heads, attention_one, &J);
+    olmo_pool_for((int64_t)((T + ATT_QB - 1) / ATT_QB) * c->n_heads, attention_block, &J);
 }
 
 /* ---- one block ------------------------------------------------------------------------------------------ */
+
+/* A projection, with its time added to the state's profile (olmo_now costs ~20 ns; a projection ≥ µs). */
+static void proj(struct olmo_state *s, float *y, const float *x, const struct olmo_linear *W, int T) {
+    double t0 = olmo_now();
+    linear_forward(y, x, W, T);
+    s->t_proj += olmo_now() - t0;
+}
+
+/* Per-token steps between the projections. Each runs on one token's row; prefill spreads the T rows over the
+ * thread pool (single-threaded they would cost ~10 % of a 2-thread prefill), decoding runs its one row inline. */
+struct step {
+    const struct olmo_config *c;
+    struct olmo_state *s;
+    const struct olmo_layer *w;
+    const float *norm_w, *cos_t, *sin_t;
+    int layer, pos;
+};
+
+static void per_token(int T, olmo_pool_fn fn, struct step *J) {
+    if (T == 1) fn(J, 0, 0);
+    else olmo_pool_for(T, fn, J);
+}
+
+/* xb[t] = Norm(x[t]): the pre-norm of OLMo-1 (LayerNorm) and llama (RMSNorm with norm_w). */
+static void step_prenorm(void *ctx, int64_t t, int thread) {
+    const struct step *J = ctx;
+    norm_rows(J->c, J->s->xb + t * J->c->d_model, J->s->x + t * J->c->d_model, J->norm_w, 1, J->c->d_model);
+}
+
+/* q, k, v of token t: QK-norm over the whole projection (OLMo-2), clip_qkv (OLMo-1), RoPE, then into the cache. */
+static void step_qkv(void *ctx, int64_t t, int thread) {
+    const struct step *J = ctx;
+    const struct olmo_config *c = J->c;
+    struct olmo_state *s = J->s;
+    int hd = c->head_dim, qd = c->n_heads * hd, kvd = s->kv_dim, half = hd / 2;
+    float *q = s->q + t * qd, *k = s->k + t * kvd, *v = s->v + t * kvd;
+    if (c->qk_norm) {
+        rmsnorm(q, q, J->w->q_norm, qd, c->norm_eps);
+        rmsnorm(k, k, J->w->k_norm, kvd, c->norm_eps);
+    }
+    if (c->clip_qkv > 0) {
+        clamp_rows(q, (size_t)qd, c->clip_qkv);
+        clamp_rows(k, (size_t)kvd, c->clip_qkv);
+        clamp_rows(v, (size_t)kvd, c->clip_qkv);
+    }
+    rope(q, c->n_heads, hd, J->cos_t + t * half, J->sin_t + t * half);
+    rope(k, c->n_kv_heads, hd, J->cos_t + t * half, J->sin_t + t * half);
+    size_t at = ((size_t)J->layer * s->max_seq + (size_t)(J->pos + t)) * kvd;
+    memcpy(s->k_cache + at, k, (size_t)kvd * sizeof(float));
+    memcpy(s->v_cache + at, v, (size_t)kvd * sizeof(float));
+}
+
+/* x[t] += tmp[t], or x[t] += RMS(tmp[t], norm_w) when the norm sits after the sublayer (OLMo-2). */
+static void step_residual(void *ctx, int64_t t, int thread) {
+    const struct step *J = ctx;
+    int d = J->c->d_model;
+    float *o = J->s->tmp + t * d, *x = J->s->x + t * d;
+    if (J->c->norm_after) rmsnorm(o, o, J->norm_w, d, J->c->norm_eps);
+#pragma omp simd
+    for (int i = 0; i < d; i++) x[i] += o[i];
+}
+
+/* hb[t] = silu(hb[t]) * hb2[t]; the exp argument is clamped so glibc's expf never takes its slow under/overflow
+ * path (|z| > 80 changes silu by < 1e-33 relative). */
+static void step_swiglu(void *ctx, int64_t t, int thread) {
+    const struct step *J = ctx;
+    int I = J->c->d_ff;
+    float *g = J->s->hb + t * I, *u = J->s->hb2 + t * I;
+    for (int i = 0; i < I; i++) g[i] = g[i] / (1.0f + expf(fmaxf(fminf(-g[i], 80.0f), -80.0f))) * u[i];
+}
 
 static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T, int pos, const float *cos_t,
                   const float *sin_t) {
     const struct olmo_config *c = &m->cfg;
     const struct olmo_layer *w = &m->layers[l];
-    int d = c->d_model, hd = c->head_dim, qd = c->n_heads * hd, kvd = s->kv_dim, I = c->d_ff, half = hd / 2;
-    float *x = s->x, *in = x;
+    struct step J = {.c = c, .s = s, .w = w, .cos_t = cos_t, .sin_t = sin_t, .layer = l, .pos = pos};
+    const float *in = s->x;
 
-    /* attention sublayer: pre-norm (OLMo-1, llama) or raw residual input (OLMo-2) */
+    /* attention sublayer: pre-norm (OLMo-1, llama) or the raw residual stream (OLMo-2) */
     if (!c->norm_after) {
-        norm_rows(c, s->xb, x, w->attn_norm, T, d);
+        J.norm_w = w->attn_norm;
+        per_token(T, step_prenorm, &J);
         in = s->xb;
     }
-    linear_forward(s->q, in, &w->wq, T);
-    linear_forward(s->k, in, &w->wk, T);
-    linear_forward(s->v, in, &w->wv, T);
-    for (int t = 0; t < T; t++) {
-        float *q = s->q + (size_t)t * qd, *k = s->k + (size_t)t * kvd, *v = s->v + (size_t)t * kvd;
-        if (c->qk_norm) {   /* over the whole projection, before the head split */
-            rmsnorm(q, q, w->q_norm, qd, c->norm_eps);
-            rmsnorm(k, k, w->k_norm, kvd, c->norm_eps);
-        }
-        if (c->clip_qkv > 0) {
-            clamp_rows(q, (size_t)qd, c->clip_qkv);
-            clamp_rows(k, (size_t)kvd, c->clip_qkv);
-            clamp_rows(v, (size_t)kvd, c->clip_qkv);
-        }
-        rope(q, c->n_heads, hd, cos_t + (size_t)t * half, sin_t + (size_t)t * half);
-        rope(k, c->n_kv_heads, hd, cos_t + (size_t)t * half, sin_t + (size_t)t * half);
-        size_t at = ((size_t)l * s->max_seq + (size_t)(pos + t)) * kvd;
-        memcpy(s->k_cache + at, k, (size_t)kvd * sizeof(float));
-        memcpy(s->v_cache + at, v, (size_t)kvd * sizeof(float));
-    }
+    proj(s, s->q, in, &w->wq, T);
+    proj(s, s->k, in, &w->wk, T);
+    proj(s, s->v, in, &w->wv, T);
+    per_token(T, step_qkv, &J);               /* QK-norm / clip, RoPE, append k and v to the cache */
+    double ta = olmo_now();
     attention(c, s, l, T, pos);
-    linear_forward(s->tmp, s->att, &w->wo, T);
-    for (int t = 0; t < T; t++) {
-        float *o = s->tmp + (size_t)t * d, *xt = x + (size_t)t * d;
-        if (c->norm_after) rmsnorm(o, o, w->attn_norm, d, c->norm_eps);   /* OLMo-2: h + RMS(attn(h)) */
-        for (int i = 0; i < d; i++) xt[i] += o[i];
-    }
+    s->t_attn += olmo_now() - ta;
+    proj(s, s->tmp, s->att, &w->wo, T);
+    J.norm_w = w->attn_norm;
+    per_token(T, step_residual, &J);          /* h += o   (OLMo-2: h += RMS(o)) */
 
     /* MLP sublayer: down(silu(gate(in)) * up(in)) */
-    in = x;
+    in = s->x;
     if (!c->norm_after) {
-        norm_rows(c, s->xb, x, w->ffn_norm, T, d);
+        J.norm_w = w->ffn_norm;
+        per_token(T, step_prenorm, &J);
         in = s->xb;
     }
-    linear_forward(s->hb, in, &w->w_gate, T);
-    linear_forward(s->hb2, in, &w->w_up, T);
-    size_t n = (size_t)T * I;
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) {
-        float g = s->hb[i];
-        s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i];
-    }
-    linear_forward(s->tmp, s->hb, &w->w_down, T);
-    for (int t = 0; t < T; t++) {
-        float *o = s->tmp + (size_t)t * d, *xt = x + (size_t)t * d;
-        if (c->norm_after) rmsnorm(o, o, w->ffn_norm, d, c->norm_eps);    /* OLMo-2: h + RMS(mlp(h)) */
-        for (int i = 0; i < d; i++) xt[i] += o[i];
-    }
+    proj(s, s->hb, in, &w->w_gate, T);
+    proj(s, s->hb2, in, &w->w_up, T);
+    per_token(T, step_swiglu, &J);
+    proj(s, s->tmp, s->hb, &w->w_down, T);
+    J.norm_w = w->ffn_norm;
+    per_token(T, step_residual, &J);          /* h += m   (OLMo-2: h += RMS(m)) */
 }
 
 /* ---- the whole model ------------------------------------------------------------------------------------ */
@@ -252,6 +320,7 @@ static int forward(const struct olmo_model *m, struct olmo_state *s, const int32
         if (tokens[t] < 0 || tokens[t] >= c->vocab_size)
             return olmo_err("forward: token id %d is outside the vocabulary [0, %d)", tokens[t], c->vocab_size);
     if (ensure_scratch(s, c, T, pos + T) != 0) return olmo_err_prefix("forward scratch for %d tokens: ", T);
+    double t_start = olmo_now();
     int d = c->d_model, hd = c->head_dim, half = hd / 2;
 
     /* RoPE tables for these T positions, computed as HF does in fp32: inv_freq = 1 / θ^(2i/hd), angle = p·inv_freq. */
@@ -274,13 +343,17 @@ static int forward(const struct olmo_model *m, struct olmo_state *s, const int32
     for (int l = 0; l < c->n_layers; l++) block(m, s, l, T, pos, cos_t, sin_t);
     free(cos_t);
     free(sin_t);
-    if (!logits) return 0;
+    if (!logits) {
+        s->t_total += olmo_now() - t_start;
+        return 0;
+    }
 
     /* final norm, then logits for the last token (or all) */
     int first = all ? 0 : T - 1, n = T - first;
     float *h = s->x + (size_t)first * d;
     norm_rows(c, s->xb, h, m->final_norm, n, d);
-    linear_forward(logits, s->xb, &m->lm_head, n);
+    proj(s, logits, s->xb, &m->lm_head, n);
+    s->t_total += olmo_now() - t_start;
     return 0;
 }
 

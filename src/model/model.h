@@ -61,6 +61,8 @@ struct olmo_state {
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2, *tmp;
     float *scores;               /* per-thread attention score rows */
     int scores_len, scores_threads;
+    /* profile, accumulated over model_forward calls (seconds): all of it, the projections, attention */
+    double t_total, t_proj, t_attn;
 };
 int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_seq);
 void model_state_free(struct olmo_state *s);

@@ -51,40 +51,84 @@ static int cmp_desc(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Min-heap on p (ties: larger id is "smaller", so the lower id wins a tie for the last place). */
+static int heap_less(const struct sampler_cand *x, const struct sampler_cand *y) {
+    return x->p < y->p || (x->p == y->p && x->id > y->id);
+}
+static void sift_down(struct sampler_cand *h, int n, int i) {
+    for (;;) {
+        int m = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && heap_less(&h[l], &h[m])) m = l;
+        if (r < n && heap_less(&h[r], &h[m])) m = r;
+        if (m == i) return;
+        struct sampler_cand t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* Draws from cand[0..n) with unnormalised weights p summing to sum. */
+static int32_t draw(struct olmo_sampler *s, const struct sampler_cand *c, int n, double sum) {
+    double r = (double)sampler_rand_f32(s) * sum, acc = 0;
+    for (int i = 0; i < n; i++) {
+        acc += c[i].p;
+        if (r < acc) return c[i].id;
+    }
+    return c[n - 1].id;
+}
+
+/* Cost per token: O(V) for plain temperature sampling, O(V log k) with top-k, O(V + m log m) with top-p where
+ * m is the number of tokens that can be in the nucleus (never a full sort of a 100k vocabulary). */
 int32_t sampler_sample(struct olmo_sampler *s, const float *logits) {
     int n = s->vocab;
     if (s->temperature <= 0) return sampler_argmax(logits, n);
+    float inv_t = 1.0f / s->temperature;
     struct sampler_cand *c = s->cand;
-    for (int i = 0; i < n; i++) c[i] = (struct sampler_cand){logits[i] / s->temperature, i};
-    int keep = n;
-    if (s->top_k > 0 && s->top_k < n) keep = s->top_k;
-    if (keep < n || s->top_p < 1.0f) {
-        /* Partial work would do for top-k alone; a full sort keeps it simple and is cheap next to a forward pass. */
-        qsort(c, (size_t)n, sizeof *c, cmp_desc);
+    int m;          /* candidates in c, sorted by descending p */
+    double sum;     /* normalisation of the distribution the top-p mass refers to */
+    if (s->top_k > 0 && s->top_k < n) {
+        /* top-k: keep the k largest logits in a min-heap, then sort them */
+        int k = s->top_k;
+        for (int i = 0; i < k; i++) c[i] = (struct sampler_cand){logits[i] * inv_t, i};
+        for (int i = k / 2 - 1; i >= 0; i--) sift_down(c, k, i);
+        for (int i = k; i < n; i++) {
+            struct sampler_cand x = {logits[i] * inv_t, i};
+            if (heap_less(&c[0], &x)) {
+                c[0] = x;
+                sift_down(c, k, 0);
+            }
+        }
+        qsort(c, (size_t)k, sizeof *c, cmp_desc);
+        float mx = c[0].p;
+        sum = 0;
+        for (int i = 0; i < k; i++) sum += c[i].p = expf(c[i].p - mx);
+        m = k;
+    } else {
+        float mx = logits[0] * inv_t;
+        for (int i = 1; i < n; i++) mx = fmaxf(mx, logits[i] * inv_t);
+        sum = 0;
+        for (int i = 0; i < n; i++) sum += c[i].p = expf(logits[i] * inv_t - mx), c[i].id = i;
+        if (s->top_p >= 1.0f) return draw(s, c, n, sum);
+        /* A token with probability below (1 - top_p) / (n - 1) can never be in the nucleus (all of them together
+         * hold less than 1 - top_p), so only the others need sorting. */
+        double cut = (1.0 - s->top_p) / (n - 1) * sum;
+        m = 0;
+        for (int i = 0; i < n; i++)
+            if (c[i].p >= cut) c[m++] = c[i];
+        qsort(c, (size_t)m, sizeof *c, cmp_desc);
     }
-    float mx = c[0].p;
-    for (int i = 1; i < keep; i++) mx = fmaxf(mx, c[i].p);
-    double sum = 0;
-    for (int i = 0; i < keep; i++) {
-        c[i].p = expf(c[i].p - mx);
-        sum += c[i].p;
-    }
-    if (s->top_p < 1.0f) {   /* smallest prefix (already sorted) whose mass reaches top_p */
+    if (s->top_p < 1.0f) {   /* smallest prefix whose mass reaches top_p */
         double acc = 0;
         int k = 0;
-        while (k < keep) {
+        while (k < m) {
             acc += c[k].p / sum;
             k++;
             if (acc >= s->top_p) break;
         }
-        keep = k;
+        m = k;
         sum = 0;
-        for (int i = 0; i < keep; i++) sum += c[i].p;
+        for (int i = 0; i < m; i++) sum += c[i].p;
     }
-    double r = (double)sampler_rand_f32(s) * sum, acc = 0;
-    for (int i = 0; i < keep; i++) {
-        acc += c[i].p;
-        if (r < acc) return c[i].id;
-    }
-    return c[keep - 1].id;
+    return draw(s, c, m, sum);
 }

@@ -13,16 +13,16 @@
 static int32_t new_node(struct tok_trie *t, uint8_t byte) {
     if (t->n == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 64;
-        struct trie_node *nv = realloc(t->nodes, nc * sizeof *nv);
+        struct tok_trie_node *nv = realloc(t->nodes, nc * sizeof *nv);
         if (!nv) return olmo_err("out of memory building the added-token trie");
         t->nodes = nv;
         t->cap = nc;
     }
-    t->nodes[t->n] = (struct trie_node){-1, -1, -1, byte};
+    t->nodes[t->n] = (struct tok_trie_node){-1, -1, -1, byte};
     return (int32_t)t->n++;
 }
 
-int trie_add(struct tok_trie *t, const char *pat, size_t len, int32_t term) {
+int tok_trie_add(struct tok_trie *t, const char *pat, size_t len, int32_t term) {
     if (!t->nodes && t->n == 0) {
         for (int i = 0; i < 256; i++) t->root[i] = -1;
         t->empty = 1;
@@ -52,7 +52,7 @@ int trie_add(struct tok_trie *t, const char *pat, size_t len, int32_t term) {
     return 0;
 }
 
-void trie_free(struct tok_trie *t) {
+void tok_trie_free(struct tok_trie *t) {
     free(t->nodes);
     memset(t, 0, sizeof *t);
 }
@@ -94,7 +94,7 @@ static uint32_t last_char(const uint8_t *s, size_t end) {
     return (k + (size_t)n == end) ? c : UC_INVALID;
 }
 
-int added_find(const struct olmo_tokenizer *tok, const struct tok_trie *t, const char *text, size_t len,
+int tok_added_find(const struct olmo_tokenizer *tok, const struct tok_trie *t, const char *text, size_t len,
                struct tok_match **out, size_t *n, size_t *cap) {
     const uint8_t *s = (const uint8_t *)text;
     *n = 0;

@@ -22,7 +22,8 @@
 #define CACHE_MAX_KEY 64
 #define CACHE_KEY_BYTES (CACHE_MAX_ENTRIES * 16)
 #define CACHE_ID_COUNT (CACHE_MAX_ENTRIES * 4)
-#define SMALL_PIECE 256   /* symbols; above this the heap version runs */
+/* Symbols; above this the heap version runs. A variable so tests can force either loop on the same input. */
+int tok_bpe_small_max = 256;
 
 struct tok_enc *tok_enc_new(const struct olmo_tokenizer *tok) {
     struct tok_enc *e = olmo_calloc(1, sizeof *e);
@@ -67,7 +68,7 @@ static int grow_ids(struct tok_enc *e, size_t extra) {
     return 0;
 }
 
-int enc_push(struct tok_enc *e, int32_t id) {
+int tok_enc_push(struct tok_enc *e, int32_t id) {
     if (e->n_ids == e->cap_ids && grow_ids(e, 1)) return -1;
     e->ids[e->n_ids++] = id;
     return 0;
@@ -92,10 +93,10 @@ static int grow_sym(struct tok_enc *e, size_t n) {
 
 /* ---------------------------------------------------------------- merge loops */
 
-static size_t merge_small(const struct pairmap *pm, int32_t *sym, size_t n, uint32_t *rk, int32_t *nw) {
+static size_t merge_small(const struct tok_pairmap *pm, int32_t *sym, size_t n, uint32_t *rk, int32_t *nw) {
     if (n < 2) return n;
     for (size_t i = 0; i + 1 < n; i++) {
-        uint64_t v = pairmap_get(pm, sym[i], sym[i + 1]);
+        uint64_t v = tok_pairmap_get(pm, sym[i], sym[i + 1]);
         rk[i] = v == PAIR_NONE ? UINT32_MAX : (uint32_t)(v >> 32);
         nw[i] = (int32_t)(uint32_t)v;
     }
@@ -114,12 +115,12 @@ static size_t merge_small(const struct pairmap *pm, int32_t *sym, size_t n, uint
         }
         n--;
         if (bi > 0) {
-            uint64_t v = pairmap_get(pm, sym[bi - 1], sym[bi]);
+            uint64_t v = tok_pairmap_get(pm, sym[bi - 1], sym[bi]);
             rk[bi - 1] = v == PAIR_NONE ? UINT32_MAX : (uint32_t)(v >> 32);
             nw[bi - 1] = (int32_t)(uint32_t)v;
         }
         if (bi + 1 < n) {
-            uint64_t v = pairmap_get(pm, sym[bi], sym[bi + 1]);
+            uint64_t v = tok_pairmap_get(pm, sym[bi], sym[bi + 1]);
             rk[bi] = v == PAIR_NONE ? UINT32_MAX : (uint32_t)(v >> 32);
             nw[bi] = (int32_t)(uint32_t)v;
         }
@@ -154,15 +155,16 @@ static uint64_t heap_pop(uint64_t *h, size_t *n) {
 }
 
 /* HF's scheme: min-heap of (rank << 32 | position) over a linked list; stale entries are skipped. */
-static size_t merge_heap(const struct pairmap *pm, int32_t *sym, size_t n, int32_t *prev, int32_t *next,
+static size_t merge_heap(const struct tok_pairmap *pm, int32_t *sym, size_t n, int32_t *prev, int32_t *next,
                          uint64_t *heap) {
     size_t hn = 0;
+    if (n < 2) return n;
     for (size_t i = 0; i < n; i++) {
         prev[i] = (int32_t)i - 1;
         next[i] = i + 1 < n ? (int32_t)i + 1 : -1;
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        uint64_t v = pairmap_get(pm, sym[i], sym[i + 1]);
+        uint64_t v = tok_pairmap_get(pm, sym[i], sym[i + 1]);
         if (v != PAIR_NONE) heap_push(heap, &hn, (v & 0xFFFFFFFF00000000ull) | i);
     }
     while (hn) {
@@ -170,18 +172,18 @@ static size_t merge_heap(const struct pairmap *pm, int32_t *sym, size_t n, int32
         uint32_t rank = (uint32_t)(top >> 32), pos = (uint32_t)top;
         if (sym[pos] < 0 || next[pos] < 0) continue;
         int32_t nx = next[pos];
-        uint64_t v = pairmap_get(pm, sym[pos], sym[nx]);
+        uint64_t v = tok_pairmap_get(pm, sym[pos], sym[nx]);
         if (v == PAIR_NONE || (uint32_t)(v >> 32) != rank) continue;   /* stale */
         sym[pos] = (int32_t)(uint32_t)v;
         sym[nx] = -1;
         next[pos] = next[nx];
         if (next[nx] >= 0) prev[next[nx]] = (int32_t)pos;
         if (prev[pos] >= 0) {
-            uint64_t w = pairmap_get(pm, sym[prev[pos]], sym[pos]);
+            uint64_t w = tok_pairmap_get(pm, sym[prev[pos]], sym[pos]);
             if (w != PAIR_NONE) heap_push(heap, &hn, (w & 0xFFFFFFFF00000000ull) | (uint32_t)prev[pos]);
         }
         if (next[pos] >= 0) {
-            uint64_t w = pairmap_get(pm, sym[pos], sym[next[pos]]);
+            uint64_t w = tok_pairmap_get(pm, sym[pos], sym[next[pos]]);
             if (w != PAIR_NONE) heap_push(heap, &hn, (w & 0xFFFFFFFF00000000ull) | pos);
         }
     }
@@ -202,7 +204,7 @@ static int unknown_char(struct tok_enc *e, const char *c, size_t cl, size_t *n, 
         for (k = 0; k < cl && k < 4; k++) {
             char name[8];
             snprintf(name, sizeof name, "<0x%02X>", (unsigned)(uint8_t)c[k]);
-            ids[k] = strmap_get(&t->tok2id, name, 6);
+            ids[k] = tok_strmap_get(&t->tok2id, name, 6);
             if (ids[k] < 0) break;
         }
         if (k == cl) {
@@ -236,7 +238,7 @@ static size_t initial_symbols(struct tok_enc *e, const uint8_t *s, size_t len) {
     for (size_t i = 0; i < len;) {
         int cl;
         uc_decode(s + i, len - i, &cl);
-        int32_t id = strmap_get(&t->tok2id, (const char *)s + i, (size_t)cl);
+        int32_t id = tok_strmap_get(&t->tok2id, (const char *)s + i, (size_t)cl);
         if (id >= 0) { e->sym[n++] = id; last_unk = 0; }
         else unknown_char(e, (const char *)s + i, (size_t)cl, &n, &last_unk);
         i += (size_t)cl;
@@ -258,6 +260,7 @@ static int cache_get(struct tok_enc *e, const uint8_t *s, size_t len, uint64_t h
         struct tok_cache_slot *sl = &e->slots[i];
         if (!sl->key_len) return 0;
         if (sl->hash == h && sl->key_len == len && !memcmp(e->ckeys + sl->key_off, s, len)) {
+            if (!sl->n_ids) return 1;
             if (grow_ids(e, sl->n_ids)) { *err = 1; return 0; }
             memcpy(e->ids + e->n_ids, e->cids + sl->ids_off, sl->n_ids * sizeof(int32_t));
             e->n_ids += sl->n_ids;
@@ -283,7 +286,7 @@ static void cache_put(struct tok_enc *e, const uint8_t *s, size_t len, uint64_t 
 
 /* ---------------------------------------------------------------- one piece */
 
-int bpe_encode_piece(struct tok_enc *e, const char *text, size_t len, int prefix_space) {
+int tok_bpe_piece(struct tok_enc *e, const char *text, size_t len, int prefix_space) {
     const struct olmo_tokenizer *t = e->tok;
     const uint8_t *s = (const uint8_t *)text;
     if (prefix_space) {
@@ -300,11 +303,11 @@ int bpe_encode_piece(struct tok_enc *e, const char *text, size_t len, int prefix
         len++;
     }
     if (len == 0) return 0;
-    if (t->byte_level && len == 1 && t->byte_id[s[0]] >= 0) return enc_push(e, t->byte_id[s[0]]);
+    if (t->byte_level && len == 1 && t->byte_id[s[0]] >= 0) return tok_enc_push(e, t->byte_id[s[0]]);
     if (t->ignore_merges) {
-        int32_t id = t->byte_level ? strmap_get(&t->raw2id, (const char *)s, len)
-                                   : strmap_get(&t->tok2id, (const char *)s, len);
-        if (id >= 0) return enc_push(e, id);
+        int32_t id = t->byte_level ? tok_strmap_get(&t->raw2id, (const char *)s, len)
+                                   : tok_strmap_get(&t->tok2id, (const char *)s, len);
+        if (id >= 0) return tok_enc_push(e, id);
     }
     uint64_t h = 0;
     int cacheable = len <= CACHE_MAX_KEY;
@@ -317,11 +320,13 @@ int bpe_encode_piece(struct tok_enc *e, const char *text, size_t len, int prefix
     /* up to 4 symbols per byte (byte fallback of a byte-level character) */
     if (grow_sym(e, 4 * len + 4)) return -1;
     size_t n = initial_symbols(e, s, len);
-    if (n <= SMALL_PIECE) n = merge_small(&t->merges, e->sym, n, e->aux_r, e->aux_i);
+    if (n <= (size_t)tok_bpe_small_max) n = merge_small(&t->merges, e->sym, n, e->aux_r, e->aux_i);
     else n = merge_heap(&t->merges, e->sym, n, e->aux_i, e->aux_i + e->cap_sym, e->heap);
-    if (grow_ids(e, n)) return -1;
-    memcpy(e->ids + e->n_ids, e->sym, n * sizeof *e->sym);
-    e->n_ids += n;
+    if (n) {   /* n == 0 when every character was unknown and dropped (no unk token) */
+        if (grow_ids(e, n)) return -1;
+        memcpy(e->ids + e->n_ids, e->sym, n * sizeof *e->sym);
+        e->n_ids += n;
+    }
     if (cacheable) cache_put(e, s, len, h, e->sym, n);
     return 0;
 }

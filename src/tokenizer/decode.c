@@ -47,7 +47,7 @@ int tok_token_bytes(const struct olmo_tokenizer *t, int32_t id, char *buf, size_
 }
 
 int32_t tok_token_to_id(const struct olmo_tokenizer *t, const char *token) {
-    return strmap_get(&t->tok2id, token, strlen(token));
+    return tok_strmap_get(&t->tok2id, token, strlen(token));
 }
 
 const char *tok_id_to_token(const struct olmo_tokenizer *t, int32_t id) {

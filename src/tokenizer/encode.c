@@ -44,16 +44,16 @@ static int encode_span(struct tok_enc *e, const char *s, size_t len) {
         e->m2[0] = (struct tok_match){0, len, -1};
         nm = len ? 1 : 0;
     } else {
-        rc = added_find(t, &t->trie_norm, s, len, &e->m2, &nm, &e->cap_m2);
+        rc = tok_added_find(t, &t->trie_norm, s, len, &e->m2, &nm, &e->cap_m2);
     }
     for (size_t k = 0; k < nm && !rc; k++) {
         struct tok_match m = e->m2[k];
-        if (m.added >= 0) { rc = enc_push(e, t->added[m.added].id); continue; }
+        if (m.added >= 0) { rc = tok_enc_push(e, t->added[m.added].id); continue; }
         size_t np;
         rc = pretok_split(t->pretok, s + m.start, m.end - m.start, &e->pieces, &np, &e->cap_pieces);
         for (size_t i = 0; i < np && !rc; i++) {
             const struct pretok_piece *p = &e->pieces[i];
-            rc = bpe_encode_piece(e, s + m.start + p->start, p->len, p->prefix_space);
+            rc = tok_bpe_piece(e, s + m.start + p->start, p->len, p->prefix_space);
         }
     }
     free(norm);
@@ -65,17 +65,17 @@ int tok_encode_with(struct tok_enc *e, const char *text, size_t len, int add_spe
     e->n_ids = 0;
     if (add_special)
         for (int k = 0; k < t->n_post_pre; k++)
-            if (enc_push(e, t->post_pre[k])) return -1;
+            if (tok_enc_push(e, t->post_pre[k])) return -1;
     size_t nm;
-    if (added_find(t, &t->trie_raw, text, len, &e->m1, &nm, &e->cap_m1)) return -1;
+    if (tok_added_find(t, &t->trie_raw, text, len, &e->m1, &nm, &e->cap_m1)) return -1;
     for (size_t k = 0; k < nm; k++) {
         struct tok_match m = e->m1[k];
-        int rc = m.added >= 0 ? enc_push(e, t->added[m.added].id) : encode_span(e, text + m.start, m.end - m.start);
+        int rc = m.added >= 0 ? tok_enc_push(e, t->added[m.added].id) : encode_span(e, text + m.start, m.end - m.start);
         if (rc) return -1;
     }
     if (add_special)
         for (int k = 0; k < t->n_post_post; k++)
-            if (enc_push(e, t->post_post[k])) return -1;
+            if (tok_enc_push(e, t->post_post[k])) return -1;
     return 0;
 }
 
@@ -90,26 +90,35 @@ static int take_ids(struct tok_enc *e, int32_t **ids, size_t *n_ids) {
     return 0;
 }
 
+struct tok_enc *tok_enc_get(const struct olmo_tokenizer *tok) {
+    struct olmo_tokenizer *t = (struct olmo_tokenizer *)tok;   /* only the guarded pool is written */
+    struct tok_enc *e = NULL;
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->n_pool) e = t->pool[--t->n_pool];
+    pthread_mutex_unlock(&t->pool_lock);
+    return e ? e : tok_enc_new(tok);
+}
+
+void tok_enc_put(const struct olmo_tokenizer *tok, struct tok_enc *e) {
+    struct olmo_tokenizer *t = (struct olmo_tokenizer *)tok;
+    if (!e) return;
+    /* don't let one huge document pin its buffers */
+    if (e->cap_ids > (1u << 22)) { free(e->ids); e->ids = NULL; e->cap_ids = e->n_ids = 0; }
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->n_pool < TOK_POOL_MAX) { t->pool[t->n_pool++] = e; e = NULL; }
+    pthread_mutex_unlock(&t->pool_lock);
+    tok_enc_free(e);
+}
+
 int tok_encode(const struct olmo_tokenizer *tok, const char *text, size_t len, int add_special, int32_t **ids,
                size_t *n_ids) {
-    struct olmo_tokenizer *t = (struct olmo_tokenizer *)tok;   /* only the guarded encoder slot is written */
     *ids = NULL;
     *n_ids = 0;
-    struct tok_enc *e = NULL;
-    int locked = pthread_mutex_trylock(&t->enc_lock) == 0;
-    if (locked) {
-        if (!t->enc) t->enc = tok_enc_new(t);
-        e = t->enc;
-    } else {
-        e = tok_enc_new(t);   /* another thread holds the shared encoder */
-    }
+    struct tok_enc *e = tok_enc_get(tok);
     int rc = e ? 0 : -1;
     if (!rc) rc = tok_encode_with(e, text, len, add_special);
     if (!rc) rc = take_ids(e, ids, n_ids);
-    /* don't let one huge document pin its buffers */
-    if (e && e->cap_ids > (1u << 22)) { free(e->ids); e->ids = NULL; e->cap_ids = 0; }
-    if (locked) pthread_mutex_unlock(&t->enc_lock);
-    else tok_enc_free(e);
+    tok_enc_put(tok, e);
     return rc;
 }
 
@@ -122,7 +131,7 @@ int tok_encode_batch(const struct olmo_tokenizer *tok, const char *const *texts,
     if ((size_t)n_threads > n_docs) n_threads = n_docs ? (int)n_docs : 1;
 #pragma omp parallel num_threads(n_threads)
     {
-        struct tok_enc *e = tok_enc_new(tok);
+        struct tok_enc *e = tok_enc_get(tok);
         int my_fail = e == NULL;
 #pragma omp for schedule(dynamic, 16)
         for (size_t i = 0; i < n_docs; i++) {
@@ -136,7 +145,7 @@ int tok_encode_batch(const struct olmo_tokenizer *tok, const char *const *texts,
                 failed = 1;
             }
         }
-        tok_enc_free(e);
+        tok_enc_put(tok, e);
     }
     if (failed) {
         for (size_t i = 0; i < n_docs; i++) { free(ids[i]); ids[i] = NULL; n_ids[i] = 0; }

@@ -38,21 +38,21 @@ static inline uint64_t tok_hash(const void *p, size_t n) {
 }
 
 /* String -> id, keys point into memory owned elsewhere (the tokenizer's string arena). */
-struct strmap_entry { const char *key; uint32_t len; int32_t id; };
-struct strmap { struct strmap_entry *v; size_t mask, n; };
-int strmap_init(struct strmap *m, size_t expected);
-void strmap_free(struct strmap *m);
+struct tok_strmap_entry { const char *key; uint32_t len; int32_t id; };
+struct tok_strmap { struct tok_strmap_entry *v; size_t mask, n; };
+int tok_strmap_init(struct tok_strmap *m, size_t expected);
+void tok_strmap_free(struct tok_strmap *m);
 /* Inserts or replaces key -> id. */
-int strmap_put(struct strmap *m, const char *key, size_t len, int32_t id);
-int32_t strmap_get(const struct strmap *m, const char *key, size_t len);   /* -1 if absent */
+int tok_strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t id);
+int32_t tok_strmap_get(const struct tok_strmap *m, const char *key, size_t len);   /* -1 if absent */
 
 /* (a, b) -> (rank, new id), open addressing on 64-bit keys. */
 #define PAIR_NONE UINT64_MAX
-struct pairmap { uint64_t *keys, *vals; size_t mask, n; };
-int pairmap_init(struct pairmap *m, size_t expected);
-void pairmap_free(struct pairmap *m);
-int pairmap_put(struct pairmap *m, int32_t a, int32_t b, uint32_t rank, int32_t new_id);
-static inline uint64_t pairmap_get(const struct pairmap *m, int32_t a, int32_t b) {
+struct tok_pairmap { uint64_t *keys, *vals; size_t mask, n; };
+int tok_pairmap_init(struct tok_pairmap *m, size_t expected);
+void tok_pairmap_free(struct tok_pairmap *m);
+int tok_pairmap_put(struct tok_pairmap *m, int32_t a, int32_t b, uint32_t rank, int32_t new_id);
+static inline uint64_t tok_pairmap_get(const struct tok_pairmap *m, int32_t a, int32_t b) {
     uint64_t k = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
     size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & m->mask;
     for (;;) {
@@ -73,23 +73,24 @@ struct tok_added {
     int special, single_word, lstrip, rstrip, normalized;
 };
 
-struct trie_node { int32_t child, sibling, term; uint8_t byte; };
+struct tok_trie_node { int32_t child, sibling, term; uint8_t byte; };
 struct tok_trie {
-    struct trie_node *nodes;
+    struct tok_trie_node *nodes;
     size_t n, cap;
     int32_t root[256];         /* first-level children by byte */
     int empty;                 /* no patterns */
 };
-int trie_add(struct tok_trie *t, const char *pat, size_t len, int32_t term);
-void trie_free(struct tok_trie *t);
+int tok_trie_add(struct tok_trie *t, const char *pat, size_t len, int32_t term);
+void tok_trie_free(struct tok_trie *t);
 
 struct tok_match { size_t start, end; int32_t added; };   /* added: index into tok->added, or -1 for text */
 /* Splits s[0..len) into text spans and added-token matches (HF AddedVocabulary::find_matches). *out grows. */
-int added_find(const struct olmo_tokenizer *tok, const struct tok_trie *t, const char *s, size_t len,
+int tok_added_find(const struct olmo_tokenizer *tok, const struct tok_trie *t, const char *s, size_t len,
                struct tok_match **out, size_t *n, size_t *cap);
 
 /* ---- the tokenizer */
 enum tok_decoder { DEC_NONE, DEC_BYTELEVEL };
+#define TOK_POOL_MAX 64
 
 struct olmo_tokenizer {
     char *name;
@@ -99,9 +100,9 @@ struct olmo_tokenizer {
     struct pretok *pretok;
     int byte_level;            /* the model sees byte-level characters */
     /* model (BPE) */
-    struct strmap tok2id;      /* token string -> id (vocab, then added tokens) */
-    struct strmap raw2id;      /* byte-level: the bytes a vocab token stands for -> id (for ignore_merges) */
-    struct pairmap merges;
+    struct tok_strmap tok2id;      /* token string -> id (vocab, then added tokens) */
+    struct tok_strmap raw2id;      /* byte-level: the bytes a vocab token stands for -> id (for ignore_merges) */
+    struct tok_pairmap merges;
     int32_t byte_id[256];      /* byte-level: id of the single-byte token, -1 if absent */
     int32_t unk_id;            /* -1: none */
     int fuse_unk, byte_fallback, ignore_merges;
@@ -122,9 +123,10 @@ struct olmo_tokenizer {
     int n_post_pre, n_post_post;
     /* string arena for vocab keys */
     char *arena;
-    /* the encoder used by tok_encode (guarded; a second concurrent caller builds a temporary one) */
-    pthread_mutex_t enc_lock;
-    struct tok_enc *enc;
+    /* idle encoders (scratch + warm cache), reused by tok_encode and tok_encode_batch across calls */
+    pthread_mutex_t pool_lock;
+    struct tok_enc *pool[TOK_POOL_MAX];
+    int n_pool;
 };
 
 /* ---- per-thread encoding state (bpe.c / encode.c) */
@@ -154,10 +156,14 @@ struct tok_enc {
 };
 
 struct tok_enc *tok_enc_new(const struct olmo_tokenizer *tok);
+/* An encoder from the tokenizer's pool (or a new one); give it back with tok_enc_put. */
+struct tok_enc *tok_enc_get(const struct olmo_tokenizer *tok);
+void tok_enc_put(const struct olmo_tokenizer *tok, struct tok_enc *e);
 void tok_enc_free(struct tok_enc *e);
 /* Appends the ids of one pre-tokenized piece (bytes s[0..len), after an optional prefix space). */
-int bpe_encode_piece(struct tok_enc *e, const char *s, size_t len, int prefix_space);
-int enc_push(struct tok_enc *e, int32_t id);
+extern int tok_bpe_small_max;   /* pieces with more symbols use the heap merge loop (tests flip it) */
+int tok_bpe_piece(struct tok_enc *e, const char *s, size_t len, int prefix_space);
+int tok_enc_push(struct tok_enc *e, int32_t id);
 /* Runs the whole pipeline into e->ids. */
 int tok_encode_with(struct tok_enc *e, const char *text, size_t len, int add_special);
 

@@ -76,7 +76,7 @@ static int parse_normalizer(struct olmo_tokenizer *t, const json_t *v, int depth
 static int append_ids(int32_t **v, int *n, const int32_t *ids, int k) {
     int32_t *nv = realloc(*v, (size_t)(*n + k + 1) * sizeof *nv);
     if (!nv) return olmo_err("out of memory");
-    memcpy(nv + *n, ids, (size_t)k * sizeof *ids);
+    if (k) memcpy(nv + *n, ids, (size_t)k * sizeof *ids);
     *v = nv;
     *n += k;
     return 0;
@@ -261,7 +261,7 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
     t->id_tok_len = olmo_calloc(vs, sizeof *t->id_tok_len);
     t->id_special = olmo_calloc(vs, 1);
     if (!t->arena || !t->id_tok || !t->id_tok_len || !t->id_special) return -1;
-    if (strmap_init(&t->tok2id, n_vocab + json_array_size(added)) || strmap_init(&t->raw2id, n_vocab)) return -1;
+    if (tok_strmap_init(&t->tok2id, n_vocab + json_array_size(added)) || tok_strmap_init(&t->raw2id, n_vocab)) return -1;
     size_t off = 0;
     json_object_foreach((json_t *)vocab, key, val) {
         /* jansson keys are NUL-terminated; a key with an embedded NUL is cut there (no real vocab has one) */
@@ -270,7 +270,7 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
         memcpy(dst, key, kl + 1);
         off += kl + 1;
         int32_t id = (int32_t)json_integer_value(val);
-        if (strmap_put(&t->tok2id, dst, kl, id)) return -1;
+        if (tok_strmap_put(&t->tok2id, dst, kl, id)) return -1;
         if (!t->id_tok[id]) { t->id_tok[id] = dst; t->id_tok_len[id] = (uint32_t)kl; }
     }
 
@@ -280,7 +280,7 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
         for (int b = 0; b < 256; b++) {
             char c[4];
             int n = uc_encode(pretok_byte_to_char((uint8_t)b), c);
-            t->byte_id[b] = strmap_get(&t->tok2id, c, (size_t)n);
+            t->byte_id[b] = tok_strmap_get(&t->tok2id, c, (size_t)n);
         }
     }
 
@@ -288,14 +288,14 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
     t->unk_id = -1;
     if (unk && !json_is_null(unk)) {
         if (!json_is_string(unk)) return olmo_err("%s: model.unk_token must be a string or null", t->name);
-        t->unk_id = strmap_get(&t->tok2id, json_string_value(unk), json_string_length(unk));
+        t->unk_id = tok_strmap_get(&t->tok2id, json_string_value(unk), json_string_length(unk));
         if (t->unk_id < 0)
             return olmo_err("%s: model.unk_token \"%.80s\" is not in the vocabulary", t->name, json_string_value(unk));
     }
 
     /* merges: rank = position in the list */
     if (json_array_size(merges) >= (size_t)INT32_MAX) return olmo_err("%s: too many merges", t->name);
-    if (pairmap_init(&t->merges, json_array_size(merges))) return -1;
+    if (tok_pairmap_init(&t->merges, json_array_size(merges))) return -1;
     const json_t *m;
     char *buf = NULL;
     size_t bufcap = 0;
@@ -303,7 +303,7 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
         const char *x = NULL, *y = NULL;
         size_t xl = 0, yl = 0;
         if (parse_merge(t, m, i, &x, &xl, &y, &yl)) { free(buf); return -1; }
-        int32_t xi = strmap_get(&t->tok2id, x, xl), yi = strmap_get(&t->tok2id, y, yl);
+        int32_t xi = tok_strmap_get(&t->tok2id, x, xl), yi = tok_strmap_get(&t->tok2id, y, yl);
         if (xi < 0 || yi < 0) {
             free(buf);
             return olmo_err("%s: merges[%zu] (\"%.*s\" \"%.*s\") names a token that is not in the vocabulary: "
@@ -318,7 +318,7 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
         }
         memcpy(buf, x, xl);
         memcpy(buf + xl, y, yl);
-        int32_t zi = strmap_get(&t->tok2id, buf, xl + yl);
+        int32_t zi = tok_strmap_get(&t->tok2id, buf, xl + yl);
         if (zi < 0) {
             olmo_err("%s: merges[%zu] (\"%.*s\" \"%.*s\"): the merged token \"%.*s\" is not in the vocabulary",
                      t->name, i, (int)(xl > 80 ? 80 : xl), x, (int)(yl > 80 ? 80 : yl), y,
@@ -326,7 +326,7 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
             free(buf);
             return -1;
         }
-        if (pairmap_put(&t->merges, xi, yi, (uint32_t)i, zi)) { free(buf); return -1; }
+        if (tok_pairmap_put(&t->merges, xi, yi, (uint32_t)i, zi)) { free(buf); return -1; }
     }
     free(buf);
 
@@ -348,7 +348,7 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
             get_flag(a, "lstrip", 0, &ad->lstrip, where) || get_flag(a, "rstrip", 0, &ad->rstrip, where) ||
             get_flag(a, "normalized", !ad->special, &ad->normalized, where))
             return -1;
-        if (strmap_put(&t->tok2id, ad->content, ad->len, ad->id)) return -1;
+        if (tok_strmap_put(&t->tok2id, ad->content, ad->len, ad->id)) return -1;
         t->id_tok[ad->id] = ad->content;   /* HF looks added tokens up first */
         t->id_tok_len[ad->id] = (uint32_t)ad->len;
         t->id_special[ad->id] = (uint8_t)ad->special;
@@ -377,7 +377,7 @@ static int build_added(struct olmo_tokenizer *t) {
         }
         const char *p = a->pattern ? a->pattern : a->content;
         size_t pl = a->pattern ? a->pat_len : a->len;
-        if (trie_add(a->normalized ? &t->trie_norm : &t->trie_raw, p, pl, i)) return -1;
+        if (tok_trie_add(a->normalized ? &t->trie_norm : &t->trie_raw, p, pl, i)) return -1;
     }
     return 0;
 }
@@ -405,7 +405,7 @@ static int build_decoded(struct olmo_tokenizer *t) {
     /* raw bytes -> id for byte-level models (ignore_merges looks whole pieces up by their bytes) */
     if (t->byte_level && t->ignore_merges) {
         for (size_t k = 0; k <= t->tok2id.mask; k++) {
-            const struct strmap_entry *e = &t->tok2id.v[k];
+            const struct tok_strmap_entry *e = &t->tok2id.v[k];
             if (!e->key) continue;
             uint8_t *tmp = olmo_malloc(e->len + 1);
             if (!tmp) return -1;
@@ -414,7 +414,7 @@ static int build_decoded(struct olmo_tokenizer *t) {
             if (nb < 0 || e->id < 0 || e->id >= t->vocab_size) continue;
             /* the decoded bytes of this id are exactly these bytes when its token string is this key */
             if (t->id_tok[e->id] == e->key && t->decoder == DEC_BYTELEVEL) {
-                if (strmap_put(&t->raw2id, t->dec_bytes + t->dec_off[e->id], (size_t)nb, e->id)) return -1;
+                if (tok_strmap_put(&t->raw2id, t->dec_bytes + t->dec_off[e->id], (size_t)nb, e->id)) return -1;
             }
         }
     }
@@ -427,7 +427,7 @@ struct olmo_tokenizer *tok_load_json(const char *json, size_t len, const char *n
     uc_init();
     struct olmo_tokenizer *t = olmo_calloc(1, sizeof *t);
     if (!t) return NULL;
-    pthread_mutex_init(&t->enc_lock, NULL);
+    pthread_mutex_init(&t->pool_lock, NULL);
     t->name = olmo_strdup(name ? name : "tokenizer.json");
     json_error_t err;
     json_t *root = NULL;
@@ -494,16 +494,16 @@ struct olmo_tokenizer *tok_load(const char *path) {
 
 void tok_free(struct olmo_tokenizer *t) {
     if (!t) return;
-    tok_enc_free(t->enc);
-    pthread_mutex_destroy(&t->enc_lock);
+    for (int i = 0; i < t->n_pool; i++) tok_enc_free(t->pool[i]);
+    pthread_mutex_destroy(&t->pool_lock);
     pretok_free(t->pretok);
-    strmap_free(&t->tok2id);
-    strmap_free(&t->raw2id);
-    pairmap_free(&t->merges);
+    tok_strmap_free(&t->tok2id);
+    tok_strmap_free(&t->raw2id);
+    tok_pairmap_free(&t->merges);
     for (int i = 0; i < t->n_added; i++) free(t->added[i].pattern);
     free(t->added);
-    trie_free(&t->trie_raw);
-    trie_free(&t->trie_norm);
+    tok_trie_free(&t->trie_raw);
+    tok_trie_free(&t->trie_norm);
     free(t->id_tok);
     free(t->id_tok_len);
     free(t->id_special);

@@ -13,7 +13,7 @@ static size_t pow2_for(size_t expected) {
     return n;
 }
 
-int strmap_init(struct strmap *m, size_t expected) {
+int tok_strmap_init(struct tok_strmap *m, size_t expected) {
     size_t n = pow2_for(expected);
     m->v = olmo_calloc(n, sizeof *m->v);
     if (!m->v) return -1;
@@ -22,35 +22,35 @@ int strmap_init(struct strmap *m, size_t expected) {
     return 0;
 }
 
-void strmap_free(struct strmap *m) {
+void tok_strmap_free(struct tok_strmap *m) {
     free(m->v);
     memset(m, 0, sizeof *m);
 }
 
-static int strmap_grow(struct strmap *m) {
-    struct strmap nm;
-    if (strmap_init(&nm, (m->mask + 1))) return -1;
+static int tok_strmap_grow(struct tok_strmap *m) {
+    struct tok_strmap nm;
+    if (tok_strmap_init(&nm, (m->mask + 1))) return -1;
     for (size_t i = 0; i <= m->mask; i++)
-        if (m->v[i].key) strmap_put(&nm, m->v[i].key, m->v[i].len, m->v[i].id);
+        if (m->v[i].key) tok_strmap_put(&nm, m->v[i].key, m->v[i].len, m->v[i].id);
     free(m->v);
     *m = nm;
     return 0;
 }
 
-int strmap_put(struct strmap *m, const char *key, size_t len, int32_t id) {
+int tok_strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t id) {
     if (len > UINT32_MAX) return olmo_err("token of %zu bytes is too long", len);
-    if ((m->n + 1) * 2 > m->mask + 1 && strmap_grow(m)) return -1;
+    if ((m->n + 1) * 2 > m->mask + 1 && tok_strmap_grow(m)) return -1;
     size_t i = (size_t)tok_hash(key, len) & m->mask;
     while (m->v[i].key) {
         if (m->v[i].len == len && !memcmp(m->v[i].key, key, len)) { m->v[i].id = id; return 0; }
         i = (i + 1) & m->mask;
     }
-    m->v[i] = (struct strmap_entry){key, (uint32_t)len, id};
+    m->v[i] = (struct tok_strmap_entry){key, (uint32_t)len, id};
     m->n++;
     return 0;
 }
 
-int32_t strmap_get(const struct strmap *m, const char *key, size_t len) {
+int32_t tok_strmap_get(const struct tok_strmap *m, const char *key, size_t len) {
     if (!m->v) return -1;
     size_t i = (size_t)tok_hash(key, len) & m->mask;
     while (m->v[i].key) {
@@ -60,7 +60,7 @@ int32_t strmap_get(const struct strmap *m, const char *key, size_t len) {
     return -1;
 }
 
-int pairmap_init(struct pairmap *m, size_t expected) {
+int tok_pairmap_init(struct tok_pairmap *m, size_t expected) {
     size_t n = pow2_for(expected);
     m->keys = olmo_malloc(n * sizeof *m->keys);
     m->vals = olmo_malloc(n * sizeof *m->vals);
@@ -71,21 +71,21 @@ int pairmap_init(struct pairmap *m, size_t expected) {
     return 0;
 }
 
-void pairmap_free(struct pairmap *m) {
+void tok_pairmap_free(struct tok_pairmap *m) {
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof *m);
 }
 
-int pairmap_put(struct pairmap *m, int32_t a, int32_t b, uint32_t rank, int32_t new_id) {
+int tok_pairmap_put(struct tok_pairmap *m, int32_t a, int32_t b, uint32_t rank, int32_t new_id) {
     if ((m->n + 1) * 2 > m->mask + 1) {
-        struct pairmap nm;
-        if (pairmap_init(&nm, m->mask + 1)) return -1;
+        struct tok_pairmap nm;
+        if (tok_pairmap_init(&nm, m->mask + 1)) return -1;
         for (size_t i = 0; i <= m->mask; i++)
             if (m->keys[i] != PAIR_NONE)
-                pairmap_put(&nm, (int32_t)(m->keys[i] >> 32), (int32_t)(uint32_t)m->keys[i],
+                tok_pairmap_put(&nm, (int32_t)(m->keys[i] >> 32), (int32_t)(uint32_t)m->keys[i],
                             (uint32_t)(m->vals[i] >> 32), (int32_t)(uint32_t)m->vals[i]);
-        pairmap_free(m);
+        tok_pairmap_free(m);
         *m = nm;
     }
     uint64_t k = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;

@@ -2,7 +2,7 @@
  *
  * The class table is two-stage (code point >> 8 selects a 256-entry block, identical blocks shared), built once
  * from utf8proc's general categories, so the pre-tokenizer's hot loop does two loads per non-ASCII character
- * instead of a library call. */
+ * instead of a library call. The same start-up pass marks the code points NFC could change (uc_nfc_unsafe). */
 #include "tokenizer/unicode.h"
 
 #include <pthread.h>
@@ -38,7 +38,36 @@ static int class_slow(uint32_t c) {
 static uint8_t blocks[MAX_BLOCKS * 256];
 #define SLOW_BLOCK 0xFFFF   /* more distinct blocks than MAX_BLOCKS (never with real Unicode data) */
 
+/* Code points that may change under NFC or combine with what precedes them (NFC_Quick_Check No or Maybe, or a
+ * non-zero combining class): those with a combining class, those whose NFC differs, and every code point that
+ * occurs after the first position of some canonical decomposition (possible second elements of a
+ * composition, including the algorithmic Hangul vowels and trailing consonants). */
+static uint8_t *nfc_unsafe;   /* bitmap over 0..0x10FFFF, built with the class table */
+#define NFC_UNSAFE_BIT 4
+
+static void mark_unsafe(uint32_t c) { nfc_unsafe[c >> 3] |= (uint8_t)(1u << (c & 7)); }
+
+static void build_nfc_unsafe(void) {
+    static uint8_t bits[0x110000 / 8];
+    nfc_unsafe = bits;
+    for (uint32_t c = 0x300; c < 0x30000; c++) {
+        const utf8proc_property_t *pr = utf8proc_get_property((utf8proc_int32_t)c);
+        if (pr->combining_class) mark_unsafe(c);
+        utf8proc_int32_t d[8];
+        int bc = 0;
+        utf8proc_ssize_t n = utf8proc_decompose_char((utf8proc_int32_t)c, d, 8, UTF8PROC_DECOMPOSE, &bc);
+        if (n < 0 || n > 8) { mark_unsafe(c); continue; }
+        if (n != 1 || (uint32_t)d[0] != c) {
+            mark_unsafe(c);   /* has a canonical decomposition: NFC may map it elsewhere (singletons, exclusions) */
+            for (utf8proc_ssize_t k = 1; k < n; k++) mark_unsafe((uint32_t)d[k]);
+        }
+    }
+    for (uint32_t c = 0x1161; c <= 0x1175; c++) mark_unsafe(c);   /* Hangul V */
+    for (uint32_t c = 0x11A8; c <= 0x11C2; c++) mark_unsafe(c);   /* Hangul T */
+}
+
 static void build(void) {
+    build_nfc_unsafe();
     for (uint32_t c = 0; c < 128; c++) uc_ascii_class[c] = (uint8_t)class_slow(c);
     size_t nb = 0;
     uint8_t cur[256];
@@ -93,13 +122,29 @@ int uc_encode(uint32_t cp, char *out) {
     return 4;
 }
 
+int uc_nfc_unsafe(uint32_t cp) {
+    if (cp >= 0x110000) return 0;
+    if (!__atomic_load_n(&stage2, __ATOMIC_ACQUIRE)) uc_init();
+    return (nfc_unsafe[cp >> 3] >> (cp & 7)) & 1;
+}
+
 int uc_norm_is_noop(enum uc_norm form, const char *s, size_t len) {
     /* Code points below U+0300 (lead byte < 0xCC) are NFC/NFD-stable and nothing below U+0300 composes with a
      * preceding character. The compatibility forms change some Latin-1 characters (U+00A0...), so they only
      * get the ASCII fast path. */
     const uint8_t *u = (const uint8_t *)s;
-    uint8_t limit = (form == UC_NORM_NFC) ? 0xCC : 0x80;
-    if (form == UC_NORM_NFD) limit = 0xC3;   /* U+00C0.. decompose */
+    if (form == UC_NORM_NFC) {
+        /* NFC_Quick_Check: only the code points marked unsafe can change (invalid bytes are kept anyway) */
+        for (size_t i = 0; i < len;) {
+            if (u[i] < 0xCC) { i++; continue; }
+            int n;
+            uint32_t c = uc_decode(u + i, len - i, &n);
+            if (c != UC_INVALID && uc_nfc_unsafe(c)) return 0;
+            i += (size_t)n;
+        }
+        return 1;
+    }
+    uint8_t limit = form == UC_NORM_NFD ? 0xC3 : 0x80;   /* NFD: U+00C0.. decompose */
     for (size_t i = 0; i < len; i++)
         if (u[i] >= limit) return 0;
     return 1;

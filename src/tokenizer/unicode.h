@@ -61,8 +61,10 @@ enum uc_norm { UC_NORM_NFC, UC_NORM_NFD, UC_NORM_NFKC, UC_NORM_NFKD };
 /* Normalizes s[0..len) into a new buffer (caller frees), *out_len its length. Invalid UTF-8 bytes are copied
  * unchanged and split the text into separately normalized runs. Returns NULL on allocation failure. */
 char *uc_normalize(enum uc_norm form, const char *s, size_t len, size_t *out_len);
-/* 1 when s is certainly unchanged by the form (fast check: NFC/NFKC of text below U+00A0 / U+0300). */
+/* 1 when s is certainly unchanged by the form (NFC: a quick check per code point; the others: ASCII only). */
 int uc_norm_is_noop(enum uc_norm form, const char *s, size_t len);
+/* 1 if NFC may change cp or combine it with the preceding character. */
+int uc_nfc_unsafe(uint32_t cp);
 
 /* Rust String::from_utf8_lossy: each maximal invalid subsequence becomes U+FFFD. Returns a new NUL-terminated
  * buffer (caller frees), its length in *out_len. */

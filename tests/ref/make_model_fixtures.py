@@ -283,7 +283,7 @@ def encode_bytes(text, tok_vocab, merges, byte_char):
     return ids
 
 
-def fixture(name, mt, dtype, seed, d=32, L=2, H=4, Hkv=4, I=64, V=96, tied=False, clip=None, shards=1, gen_test=False):
+def fixture(name, mt, dtype, seed, d=32, L=2, H=4, Hkv=4, I=64, V=96, tied=False, clip=None, shards=1, gen_test=False, P=P, S=S):
     gen = torch.Generator().manual_seed(seed)
     c = make_config(mt, d, L, H, Hkv, I, V, tied, clip)
     c["torch_dtype"] = {"BF16": "bfloat16", "F16": "float16"}.get(dtype, "float32")
@@ -368,4 +368,6 @@ if __name__ == "__main__":
     fixture("llama_f32_gqa", "llama", "F32", 5, Hkv=2)
     fixture("llama_bf16_tied", "llama", "BF16", 6, tied=True)
     fixture("olmo2_f16", "olmo2", "F16", 8, Hkv=2)
+    # head_dim 16 and a 12-token prompt: the shape the tiled prompt-attention kernel (kernels/attention.h) takes
+    fixture("olmo2_f32_hd16_long", "olmo2", "F32", 9, H=2, Hkv=1, V=64, I=32, P=12, S=3)
     fixture("olmo2_gen", "olmo2", "BF16", 7, Hkv=2, V=272, gen_test=True)
