@@ -19,6 +19,7 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- primitives ---------------------------------------------------------------------------------------- */
 
@@ -82,6 +83,21 @@ static inline float dot(const float *a, const float *b, int n) {
 
 /* ---- state ---------------------------------------------------------------------------------------------- */
 
+/* The KV cache in 2 MB pages where the kernel allows (transparent huge pages on request): attention reads each
+ * head's keys at a stride of a whole cache row (n_kv_heads·head_dim floats, 8 KB for OLMo-2 1B), so with 4 KB
+ * pages nearly every key is a TLB miss. Not zeroed: only positions already written are ever read. */
+static float *cache_alloc(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+    if (bytes >= huge) {
+        bytes = (bytes + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&p, huge, bytes) != 0) p = NULL;
+        else madvise(p, bytes, MADV_HUGEPAGE);
+    } else if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) p = NULL;
+    if (!p) olmo_err("out of memory (%zu bytes of KV cache)", bytes);
+    return p;
+}
+
 int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_seq) {
     memset(s, 0, sizeof *s);
     const struct olmo_config *c = &m->cfg;
@@ -89,8 +105,8 @@ int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_s
     s->max_seq = max_seq;
     s->kv_dim = c->n_kv_heads * c->head_dim;
     size_t n = (size_t)c->n_layers * (size_t)max_seq * (size_t)s->kv_dim;
-    s->k_cache = olmo_aligned_alloc(n * sizeof(float));
-    s->v_cache = olmo_aligned_alloc(n * sizeof(float));
+    s->k_cache = cache_alloc(n * sizeof(float));
+    s->v_cache = cache_alloc(n * sizeof(float));
     if (!s->k_cache || !s->v_cache) {
         model_state_free(s);
         return olmo_err_prefix("KV cache for %d positions: ", max_seq);
@@ -139,6 +155,14 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
  * read once per block and used for all its queries (while in L1), instead of once per query: during prefill that
  * divides the KV-cache traffic by ATT_QB. The kernels' thread pool (kernels/pool.h) runs the chunks, so the whole
  * forward pass shares one set of threads that sleep instead of spinning between steps. */
+/* One head's key (or value) rows lie a whole cache row apart (kv_dim floats: 8 KB for OLMo-2 1B), a stride the
+ * hardware prefetchers do not follow across pages, so decoding would wait on memory latency for every key.
+ * Fetching the row ATT_AHEAD keys ahead keeps the reads streaming. */
+#define ATT_AHEAD 8
+static inline void prefetch_row(const float *p, int n) {
+    for (int i = 0; i < n; i += 16) __builtin_prefetch(p + i, 0, 0);
+}
+
 struct att_job {
     const struct olmo_config *c;
     struct olmo_state *s;
@@ -166,6 +190,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     int n = J->pos + t0 + nq;   /* keys any query of the block sees */
     for (int j = 0; j < n; j++) {
         const float *k = J->K + (size_t)j * kvd + koff;
+        if (j + ATT_AHEAD < n) prefetch_row(k + (size_t)ATT_AHEAD * kvd, hd);
         for (int i = 0; i < nq; i++)
             if (j <= last[i]) sc[i * L + j] = dot(q[i], k, hd) * scale;
     }
@@ -181,6 +206,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     }
     for (int j = 0; j < n; j++) {
         const float *v = J->V + (size_t)j * kvd + koff;
+        if (j + ATT_AHEAD < n) prefetch_row(v + (size_t)ATT_AHEAD * kvd, hd);
         for (int i = 0; i < nq; i++) {
             if (j > last[i]) continue;
             float p = sc[i * L + j], *oi = o[i];
