@@ -6,10 +6,12 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/mem.h"
+#include "formats/hf_config.h"
 #include "formats/safetensors.h"
 #include "model/kernels/linear.h"
 #include "model/model.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,4 +211,52 @@ TEST(st_open_missing) {
     struct st_set s;
     CHECK(st_open_dir(&s, "tests/fixtures") == -1 && strstr(olmo_errmsg(), "model.safetensors"));
     CHECK(st_open(&s, "tests/fixtures/nothing.safetensors") == -1);
+}
+
+/* What a trainer does to save a checkpoint: config via hf_config_write, weights via st_writer (fp32 values);
+ * loading the result gives bit-identical logits (F32) / the same model at bf16 precision (BF16). */
+TEST(st_writer_checkpoint_round_trip_through_model_load) {
+    const char *fx = "tests/fixtures/model/olmo2_f32_gqa";
+    struct olmo_model a, b, c;
+    CHECK(model_load(&a, fx, NULL) == 0);
+    const char *d32 = th_tmpdir();
+    char d16[512];
+    snprintf(d16, sizeof d16, "%s/bf16", d32);
+    olmo_mkdir_p(d16);
+    const char *dirs[2] = {d32, d16};
+    for (int k = 0; k < 2; k++) {
+        struct st_writer w;
+        st_writer_init(&w);
+        for (int64_t i = 0; i < a.st.n_tensors; i++) {
+            const struct st_tensor *t = &a.st.tensors[i];
+            st_writer_add_f32(&w, t->name, k ? ST_BF16 : ST_F32, t->ndim, t->shape, t->data);
+        }
+        char *p = olmo_path_join(dirs[k], "model.safetensors"), *cp = olmo_path_join(dirs[k], "config.json");
+        int rc = st_writer_write(&w, p) | hf_config_write(&a.cfg, k ? "bfloat16" : "float32", cp);
+        st_writer_free(&w);
+        free(p);
+        free(cp);
+        CHECK(rc == 0);
+    }
+    CHECK_MSG(model_load(&b, d32, NULL) == 0, "%s", olmo_errmsg());
+    CHECK_MSG(model_load(&c, d16, NULL) == 0, "%s", olmo_errmsg());
+    CHECK(!strcmp(b.dtype_name, "F32") && !strcmp(c.dtype_name, "BF16"));
+    struct olmo_state sa, sb, sc;
+    model_state_init(&sa, &a, 8);
+    model_state_init(&sb, &b, 8);
+    model_state_init(&sc, &c, 8);
+    int V = a.cfg.vocab_size;
+    float *la = malloc(sizeof(float) * V), *lb = malloc(sizeof(float) * V), *lc = malloc(sizeof(float) * V);
+    int32_t toks[4] = {5, 17, 3, 90};
+    model_forward(&a, &sa, toks, 4, 0, la);
+    model_forward(&b, &sb, toks, 4, 0, lb);
+    model_forward(&c, &sc, toks, 4, 0, lc);
+    int same = !memcmp(la, lb, sizeof(float) * V);
+    double err = 0, mx = 0;
+    for (int i = 0; i < V; i++) err = fmax(err, fabs(la[i] - lc[i])), mx = fmax(mx, fabs(la[i]));
+    free(la); free(lb); free(lc);
+    model_state_free(&sa); model_state_free(&sb); model_state_free(&sc);
+    model_free(&a); model_free(&b); model_free(&c);
+    CHECK(same);
+    CHECK_MSG(err / mx < 0.05 && err > 0, "bf16 copy: relative logit change %.3e", err / mx);
 }

@@ -112,6 +112,9 @@ int cmd_chat(int argc, char **argv) {
     }
     struct convo cv = {0};
     int base = 0, rc = 0, tty = isatty(0);
+    if (tty)
+        fprintf(stderr, "chatting with %s (%s template). One line per turn; /reset starts over, /exit quits.\n", o.dir,
+                ct.format == CHAT_TULU ? "Tulu <|user|>" : "<|im_start|>");
     if (o.system) {
         if (convo_add(&cv, "system", o.system) != 0) rc = 1;
         base = 1;

@@ -52,9 +52,17 @@ int cmd_generate(int argc, char **argv) {
             n++;
         }
     }
-    if (n == 0) {
-        olmo_err("the prompt encodes to no tokens");
-        goto out;
+    if (n == 0) {   /* empty prompt: start from a document boundary (OLMo's documents are separated by EOS) */
+        int32_t start = c.model.cfg.bos_token_id >= 0 ? c.model.cfg.bos_token_id : c.model.cfg.eos_token_id;
+        if (start < 0) {
+            olmo_err("the prompt is empty and the config has neither bos_token_id nor eos_token_id to start from");
+            goto out;
+        }
+        int32_t *b = realloc(ids, sizeof *b);
+        if (!b) goto out;
+        ids = b;
+        ids[0] = start;
+        n = 1;
     }
     if ((int)n + o.n_new > c.gen.state.max_seq && o.n_new > 0 && (int)n <= c.gen.state.max_seq)
         o.n_new = c.gen.state.max_seq - (int)n;   /* stop where the context ends */

@@ -3,14 +3,16 @@
  * Detection reads the template source with its Jinja string escapes (\n, \', \\) undone:
  *   contains "<|im_start|>"                   → CHAT_IM; generation prompt "<|im_start|>assistant\n", plus
  *                                               "<think>" when the template's prompt literal carries it; the
- *                                               default system turn is the literal "<|im_start|>system\n…<|im_end|>"
- *                                               found in the template, if any
+ *                                               default system turn and the "no functions" sentence appended to
+ *                                               system messages are read from the template's literals
+ *                                               (find_system_texts)
  *   contains "<|user|>" and "<|assistant|>"   → CHAT_TULU; bos_token first when the template prints bos_token
  * Rendering then follows spec §6 exactly for those two families. */
 #include "model/chat_template.h"
 #include "base/error.h"
 #include "base/mem.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,20 +30,97 @@ static char *unescape(const char *s) {
     return o;
 }
 
-/* The first literal "<|im_start|>system\n<text><|im_end|>" in the (unescaped) template whose text is plain
- * (no Jinja expression inside): that is the default system message. */
-static char *find_default_system(const char *t) {
-    const char *open = "<|im_start|>system\n", *close = "<|im_end|>";
-    for (const char *at = strstr(t, open); at; at = strstr(at + 1, open)) {
-        const char *body = at + strlen(open), *end = strstr(body, close);
-        if (!end) break;
-        size_t n = (size_t)(end - body);
-        int plain = n > 0;
-        for (size_t i = 0; i < n && plain; i++)
-            if (body[i] == '\'' || body[i] == '"' || body[i] == '{' || body[i] == '}' || body[i] == '+') plain = 0;
-        if (plain) return olmo_strndup(body, n);
+/* The template's string literals in order, escapes undone: quoted strings inside {{ }} / {% %} tags, and the
+ * raw text between tags (which Jinja prints as is). NULL-terminated array; caller frees with free_literals. */
+static char **literals(const char *t) {
+    size_t cap = 16, n = 0;
+    char **out = olmo_calloc(cap, sizeof *out);
+    int in_tag = 0;
+    const char *raw = t;
+    for (const char *p = t; out && *p;) {
+        const char *start = NULL, *end = NULL;
+        if (!in_tag && p[0] == '{' && (p[1] == '{' || p[1] == '%' || p[1] == '#')) {
+            if (p > raw) start = raw, end = p;
+            in_tag = p[1];
+            p += 2;
+        } else if (in_tag && ((in_tag == '{' && p[0] == '}' && p[1] == '}') || (in_tag != '{' && (p[0] == '%' || p[0] == '#') && p[1] == '}'))) {
+            in_tag = 0;
+            p += 2;
+            raw = p;
+            continue;
+        } else if (in_tag && (*p == '\'' || *p == '"')) {
+            char q = *p++;
+            start = p;
+            while (*p && *p != q) p += p[0] == '\\' && p[1] ? 2 : 1;
+            end = p;
+            if (*p) p++;
+        } else {
+            p++;
+            if (!*p && !in_tag && p > raw) start = raw, end = p;
+        }
+        if (!start) continue;
+        if (n + 2 > cap) {
+            char **g = olmo_realloc(out, 2 * cap * sizeof *g);
+            if (!g) break;
+            out = g;
+            cap *= 2;
+        }
+        char *lit = olmo_strndup(start, (size_t)(end - start)), *u = lit ? unescape(lit) : NULL;
+        free(lit);
+        if (!u) break;
+        out[n++] = u;
+        out[n] = NULL;
     }
-    return NULL;
+    return out;
+}
+
+static void free_literals(char **l) {
+    for (size_t i = 0; l && l[i]; i++) free(l[i]);
+    free(l);
+}
+
+/* Text of s up to (not including) "<|im_end|>", or all of it. */
+static char *until_im_end(const char *s) {
+    const char *e = strstr(s, "<|im_end|>");
+    return olmo_strndup(s, e ? (size_t)(e - s) : strlen(s));
+}
+
+/* The OLMo-3 / open-instruct "olmo" templates print a default system turn when the conversation has none: the
+ * literal "<|im_start|>system\n<text>", continued (when <text> does not reach "<|im_end|>") by the literal of the
+ * "no tools" branch ("You do not currently have access to any functions. <functions></functions>"); that same
+ * sentence is appended to a system message the user gives. Both are read out of the template's literals. */
+static void find_system_texts(const char *tmpl, char **default_system, char **suffix) {
+    static const char OPEN[] = "<|im_start|>system\n", NOFN[] = "You do not currently have access to any functions";
+    char **l = literals(tmpl);
+    *default_system = *suffix = NULL;
+    if (!l) return;
+    int nofn = -1;
+    for (int i = 0; l[i]; i++)
+        if (strstr(l[i], NOFN)) { nofn = i; break; }
+    for (int i = 0; l[i] && !*default_system; i++) {
+        if (strncmp(l[i], OPEN, sizeof OPEN - 1) || !l[i][sizeof OPEN - 1]) continue;
+        const char *rest = l[i] + sizeof OPEN - 1;
+        if (strstr(rest, "<|im_end|>") || nofn <= i) *default_system = until_im_end(rest);
+        else {
+            char *tail = until_im_end(strstr(l[nofn], NOFN));
+            size_t a = strlen(rest), b = tail ? strlen(tail) : 0;
+            *default_system = olmo_malloc(a + b + 1);
+            if (*default_system) {
+                memcpy(*default_system, rest, a);
+                memcpy(*default_system + a, tail ? tail : "", b + 1);
+            }
+            free(tail);
+        }
+    }
+    if (nofn >= 0) {
+        char *tail = until_im_end(strstr(l[nofn], NOFN));
+        if (tail) {
+            *suffix = olmo_malloc(strlen(tail) + 2);
+            if (*suffix) sprintf(*suffix, " %s", tail);
+            free(tail);
+        }
+    }
+    free_literals(l);
 }
 
 int chat_template_init(struct chat_template *ct, const struct hf_tokenizer_config *tc) {
@@ -55,7 +134,7 @@ int chat_template_init(struct chat_template *ct, const struct hf_tokenizer_confi
     if (strstr(t, "<|im_start|>")) {
         ct->format = CHAT_IM;
         ct->bos = olmo_strdup("");
-        ct->default_system = find_default_system(t);
+        find_system_texts(tc->chat_template, &ct->default_system, &ct->system_suffix);
         ct->gen_prompt = olmo_strdup(strstr(t, "<|im_start|>assistant\n<think>") ? "<|im_start|>assistant\n<think>"
                                                                                    : "<|im_start|>assistant\n");
     } else if (strstr(t, "<|user|>") && strstr(t, "<|assistant|>")) {
@@ -79,6 +158,7 @@ void chat_template_free(struct chat_template *ct) {
     free(ct->bos);
     free(ct->eos);
     free(ct->default_system);
+    free(ct->system_suffix);
     free(ct->gen_prompt);
     memset(ct, 0, sizeof *ct);
 }
@@ -139,6 +219,7 @@ char *chat_render(const struct chat_template *ct, const struct chat_message *msg
             put(&b, r);
             put(&b, "\n");
             put(&b, c);
+            if (!strcmp(r, "system") && ct->system_suffix) put(&b, ct->system_suffix);
             put(&b, !strcmp(r, "assistant") && last ? ct->eos : "<|im_end|>\n");
         }
     }

@@ -4,7 +4,8 @@
  * chat_template string and renders them in C:
  *   CHAT_TULU  OLMo-2 / OLMoE / OLMo-1 Instruct: "<|user|>\n…\n<|assistant|>\n…<eos>\n", bos_token first
  *   CHAT_IM    OLMo-3 / open-instruct "olmo": "<|im_start|>role\n…<|im_end|>\n"; the default system message
- *              the template inserts when the conversation has none is read out of the template text
+ *              the template inserts when the conversation has none, and the "no functions" sentence OLMo-3
+ *              appends to system messages, are read out of the template's string literals
  * Any other template is refused with a message naming what was looked for. */
 #ifndef OLMO_MODEL_CHAT_TEMPLATE_H
 #define OLMO_MODEL_CHAT_TEMPLATE_H
@@ -18,6 +19,8 @@ struct chat_template {
     char *bos;              /* text put first (Tulu: bos_token when the template starts with it), may be "" */
     char *eos;              /* eos_token string, ends assistant turns */
     char *default_system;   /* CHAT_IM: system message used when none is given, NULL if the template has none */
+    char *system_suffix;    /* CHAT_IM: appended to a given system message (OLMo-3: " You do not currently have
+                               access to any functions. <functions></functions>"), NULL if none */
     char *gen_prompt;       /* the generation prompt ("<|assistant|>\n", "<|im_start|>assistant\n", ...) */
 };
 

@@ -165,7 +165,7 @@ void olmo_pool_for(int64_t nchunks, olmo_pool_fn fn, void *ctx) {
     P.nthreads = nt;
     atomic_store_explicit(&P.next, 0, memory_order_relaxed);
     atomic_store_explicit(&P.pending, (uint32_t)P.started, memory_order_relaxed);
-    atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);
+    atomic_fetch_add(&P.gen, 1);   /* seq_cst: ordered before the read of sleepers below */
     if (atomic_load(&P.sleepers)) futex_wake(&P.gen, OLMO_POOL_MAX_THREADS);
     run_chunks(0);
     for (;;) {

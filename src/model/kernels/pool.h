@@ -22,7 +22,8 @@ typedef void (*olmo_pool_fn)(void *ctx, int64_t chunk, int thread);
 void olmo_pool_for(int64_t nchunks, olmo_pool_fn fn, void *ctx);
 /* Number of threads olmo_pool_for uses (caller included). */
 int olmo_pool_threads(void);
-/* Sets the thread count (1..OLMO_POOL_MAX_THREADS; 0 = default). Takes effect at the next olmo_pool_for. */
+/* Sets the thread count (1..OLMO_POOL_MAX_THREADS; 0 = default). Takes effect at the next olmo_pool_for; call it
+ * while no other thread is inside the kernels (they size per-thread buffers from it). */
 void olmo_pool_set_threads(int n);
 /* How long a waiting thread spins before it sleeps, in µs (default 30, or $OLMO_SPIN_US; -1 = spin forever,
  * the behaviour of spinning pools, for the benchmark's comparison). */
