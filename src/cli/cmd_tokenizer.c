@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -32,22 +33,22 @@ static void usage(FILE *out) {
             "train    learn a new byte-level BPE tokenizer (see `olmo tokenizer train --help`)\n");
 }
 
-static char *read_input(const char *path, size_t *len) {
-    if (path && strcmp(path, "-")) return olmo_read_file(path, len);
+/* stdin or a pipe, read whole (a regular file is memory-mapped instead, so big corpora need no copy) */
+static char *read_stream(FILE *in, const char *name, size_t *len) {
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
-    if (!buf) { olmo_err("out of memory reading stdin"); return NULL; }
+    if (!buf) { olmo_err("out of memory reading %s", name); return NULL; }
     for (;;) {
         if (n + 1 >= cap) {
             char *nb = realloc(buf, cap *= 2);
-            if (!nb) { free(buf); olmo_err("out of memory reading stdin"); return NULL; }
+            if (!nb) { free(buf); olmo_err("out of memory reading %s", name); return NULL; }
             buf = nb;
         }
-        size_t k = fread(buf + n, 1, cap - n - 1, stdin);
+        size_t k = fread(buf + n, 1, cap - n - 1, in);
         if (k == 0) break;
         n += k;
     }
-    if (ferror(stdin)) { free(buf); olmo_err_errno("reading stdin"); return NULL; }
+    if (ferror(in)) { free(buf); olmo_err_errno("reading %s", name); return NULL; }
     buf[n] = 0;
     *len = n;
     return buf;
@@ -102,7 +103,7 @@ static int parse(int argc, char **argv, struct opts *o, const char *cmd) {
 
 #define BATCH_LINES 8192
 
-static int do_encode(struct olmo_tokenizer *tok, const struct opts *o, char *text, size_t len) {
+static int do_encode(struct olmo_tokenizer *tok, const struct opts *o, const char *text, size_t len) {
     if (o->whole) {
         int32_t *ids;
         size_t n;
@@ -137,7 +138,7 @@ static int do_encode(struct olmo_tokenizer *tok, const struct opts *o, char *tex
     return rc;
 }
 
-static int do_decode(struct olmo_tokenizer *tok, const struct opts *o, char *text, size_t len) {
+static int do_decode(struct olmo_tokenizer *tok, const struct opts *o, const char *text, size_t len) {
     size_t pos = 0, line = 0;
     int32_t *ids = NULL;
     size_t cap = 0;
@@ -201,10 +202,26 @@ int cmd_tokenizer(int argc, char **argv) {
     struct olmo_tokenizer *tok = tok_load(o.tok);
     if (!tok) return cli_fail(sub[0] == 'e' ? "tokenizer encode" : "tokenizer decode");
     size_t len = 0;
-    char *text = read_input(o.file, &len);
+    char *text = NULL;
+    struct olmo_mmap map = {0};
+    struct stat st;
+    int mapped = o.file && strcmp(o.file, "-") && stat(o.file, &st) == 0 && S_ISREG(st.st_mode);
+    if (mapped) {
+        if (olmo_mmap_open(&map, o.file) == 0) {
+            text = map.data ? (char *)map.data : "";
+            len = map.size;
+        }
+    } else if (o.file && strcmp(o.file, "-")) {
+        FILE *in = fopen(o.file, "rb");
+        if (!in) olmo_err_errno("cannot open %s", o.file);
+        else { text = read_stream(in, o.file, &len); fclose(in); }
+    } else {
+        text = read_stream(stdin, "stdin", &len);
+    }
     int rc = -1;
     if (text) rc = sub[0] == 'e' ? do_encode(tok, &o, text, len) : do_decode(tok, &o, text, len);
-    free(text);
+    if (mapped) olmo_mmap_close(&map);
+    else free(text);
     tok_free(tok);
     if (fflush(stdout) != 0 && !rc) rc = olmo_err_errno("writing the output");
     if (rc) return cli_fail(sub[0] == 'e' ? "tokenizer encode" : "tokenizer decode");

@@ -2,9 +2,10 @@
  *
  * All T new tokens go through each layer together: every projection is one linear_forward call on a [T, ·]
  * activation matrix (a GEMM during prefill, a GEMV while decoding), so the kernels behind linear.h decide the
- * speed. Everything else (norms, RoPE, attention over the cache, SwiGLU) is fp32 here, written plainly; the
- * attention loop is parallel over (token, head) pairs on the kernels' thread pool. The three architectures differ only in
- * where the norms sit, which norm it is, QK-norm and clip_qkv — see block() below. */
+ * speed. Everything else (norms, RoPE, attention over the cache, SwiGLU) is fp32 here; per-token steps and
+ * attention run on the kernels' thread pool (attention over a prompt goes to kernels/attention.h when it takes the
+ * shape, else to attention_block below). The three architectures differ only in where the norms sit, which norm
+ * it is, QK-norm and clip_qkv — see block() below. */
 #include "model/model.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -13,8 +14,12 @@
 #include "model/kernels/pool.h"
 
 #include <math.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- primitives ---------------------------------------------------------------------------------------- */
 
@@ -78,6 +83,21 @@ static inline float dot(const float *a, const float *b, int n) {
 
 /* ---- state ---------------------------------------------------------------------------------------------- */
 
+/* The KV cache in 2 MB pages where the kernel allows (transparent huge pages on request): attention reads each
+ * head's keys at a stride of a whole cache row (n_kv_heads·head_dim floats, 8 KB for OLMo-2 1B), so with 4 KB
+ * pages nearly every key is a TLB miss. Not zeroed: only positions already written are ever read. */
+static float *cache_alloc(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+    if (bytes >= huge) {
+        bytes = (bytes + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&p, huge, bytes) != 0) p = NULL;
+        else madvise(p, bytes, MADV_HUGEPAGE);
+    } else if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) p = NULL;
+    if (!p) olmo_err("out of memory (%zu bytes of KV cache)", bytes);
+    return p;
+}
+
 int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_seq) {
     memset(s, 0, sizeof *s);
     const struct olmo_config *c = &m->cfg;
@@ -85,8 +105,8 @@ int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_s
     s->max_seq = max_seq;
     s->kv_dim = c->n_kv_heads * c->head_dim;
     size_t n = (size_t)c->n_layers * (size_t)max_seq * (size_t)s->kv_dim;
-    s->k_cache = olmo_aligned_alloc(n * sizeof(float));
-    s->v_cache = olmo_aligned_alloc(n * sizeof(float));
+    s->k_cache = cache_alloc(n * sizeof(float));
+    s->v_cache = cache_alloc(n * sizeof(float));
     if (!s->k_cache || !s->v_cache) {
         model_state_free(s);
         return olmo_err_prefix("KV cache for %d positions: ", max_seq);
@@ -135,6 +155,14 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
  * read once per block and used for all its queries (while in L1), instead of once per query: during prefill that
  * divides the KV-cache traffic by ATT_QB. The kernels' thread pool (kernels/pool.h) runs the chunks, so the whole
  * forward pass shares one set of threads that sleep instead of spinning between steps. */
+/* One head's key (or value) rows lie a whole cache row apart (kv_dim floats: 8 KB for OLMo-2 1B), a stride the
+ * hardware prefetchers do not follow across pages, so decoding would wait on memory latency for every key.
+ * Fetching the row ATT_AHEAD keys ahead keeps the reads streaming. */
+#define ATT_AHEAD 8
+static inline void prefetch_row(const float *p, int n) {
+    for (int i = 0; i < n; i += 16) __builtin_prefetch(p + i, 0, 0);
+}
+
 struct att_job {
     const struct olmo_config *c;
     struct olmo_state *s;
@@ -162,6 +190,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     int n = J->pos + t0 + nq;   /* keys any query of the block sees */
     for (int j = 0; j < n; j++) {
         const float *k = J->K + (size_t)j * kvd + koff;
+        if (j + ATT_AHEAD < n) prefetch_row(k + (size_t)ATT_AHEAD * kvd, hd);
         for (int i = 0; i < nq; i++)
             if (j <= last[i]) sc[i * L + j] = dot(q[i], k, hd) * scale;
     }
@@ -177,6 +206,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     }
     for (int j = 0; j < n; j++) {
         const float *v = J->V + (size_t)j * kvd + koff;
+        if (j + ATT_AHEAD < n) prefetch_row(v + (size_t)ATT_AHEAD * kvd, hd);
         for (int i = 0; i < nq; i++) {
             if (j > last[i]) continue;
             float p = sc[i * L + j], *oi = o[i];
@@ -260,13 +290,38 @@ static void step_residual(void *ctx, int64_t t, int thread) {
     for (int i = 0; i < d; i++) x[i] += o[i];
 }
 
-/* hb[t] = silu(hb[t]) * hb2[t]; the exp argument is clamped so glibc's expf never takes its slow under/overflow
- * path (|z| > 80 changes silu by < 1e-33 relative). */
+/* hb[t] = silu(hb[t]) * hb2[t]. The exp argument is clamped to [-80, 80] (changes silu by < 1e-33 relative) so
+ * glibc's expf never takes its slow under/overflow path. With AVX-512, 16 lanes at a time: z = n·ln2 + r with
+ * |r| <= ln2/2 (ln2 split in two so n·ln2 is exact), e^r by its degree-6 Taylor polynomial (truncation < 2e-7
+ * relative), scaled by 2^n with vscalefps — the compiler does not vectorize libm's expf. */
+static void swiglu_row(float *g, const float *u, int n) {
+    int i = 0;
+#if defined(__AVX512F__)
+    const __m512 lo = _mm512_set1_ps(-80.0f), hi = _mm512_set1_ps(80.0f), one = _mm512_set1_ps(1.0f);
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(g + i);
+        __m512 z = _mm512_min_ps(_mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), x), lo), hi);
+        __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), z);
+        r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);
+        __m512 p = _mm512_set1_ps(1.0f / 720);
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+        p = _mm512_fmadd_ps(p, r, one);
+        p = _mm512_fmadd_ps(p, r, one);
+        __m512 e = _mm512_scalef_ps(p, k);   /* e^z = e^r · 2^k */
+        _mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_div_ps(x, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + i)));
+    }
+#endif
+    for (; i < n; i++) g[i] = g[i] / (1.0f + expf(fmaxf(fminf(-g[i], 80.0f), -80.0f))) * u[i];
+}
+
 static void step_swiglu(void *ctx, int64_t t, int thread) {
     const struct step *J = ctx;
     int I = J->c->d_ff;
-    float *g = J->s->hb + t * I, *u = J->s->hb2 + t * I;
-    for (int i = 0; i < I; i++) g[i] = g[i] / (1.0f + expf(fmaxf(fminf(-g[i], 80.0f), -80.0f))) * u[i];
+    swiglu_row(J->s->hb + t * I, J->s->hb2 + t * I, I);
 }
 
 static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T, int pos, const float *cos_t,
