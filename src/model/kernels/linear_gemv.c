@@ -25,6 +25,12 @@
 #ifdef HAVE_KERNELS
 
 #define NR 4   /* rows per kernel call */
+/* Software prefetch of the rows PF_GROUPS groups ahead, same column: the hardware streamers stop at 4 KB page
+ * ends and each row here is a few pages, so without it every page start waits on memory. Measured with the
+ * GEMV alone (CPU time, 64k x 2048 bf16, 2 threads): 12.7 -> 15.2 GB/s per CPU-second on 4 KB pages, 13.2 ->
+ * 15.6 on 2 MB pages. A prefetch past the end of the matrix is harmless (prefetches never fault). */
+#define PF_GROUPS 2
+#define PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 
 struct gemv_job {
     const struct olmo_linear *W;
@@ -44,6 +50,8 @@ ALWAYS_INLINE void rows_f32(float *y, const float *W, int64_t K, const float *x,
     for (; c + 32 <= K; c += 32) {
         __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
         for (int r = 0; r < nr; r++) {
+            PREFETCH(W + (r + PF_GROUPS * NR) * K + c);
+            PREFETCH(W + (r + PF_GROUPS * NR) * K + c + 16);
             a[r][0] = _mm512_fmadd_ps(_mm512_loadu_ps(W + r * K + c), x0, a[r][0]);
             a[r][1] = _mm512_fmadd_ps(_mm512_loadu_ps(W + r * K + c + 16), x1, a[r][1]);
         }
@@ -65,6 +73,7 @@ ALWAYS_INLINE void rows_bf16(float *y, const uint16_t *W, int64_t K, const float
     for (; c + 32 <= K; c += 32) {
         __m512 xe = _mm512_load_ps(xs + c), xo = _mm512_load_ps(xs + c + 16);
         for (int r = 0; r < nr; r++) {
+            PREFETCH(W + (r + PF_GROUPS * NR) * K + c);
             __m512i w = _mm512_loadu_si512(W + r * K + c);
             a[r][0] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), xe, a[r][0]);
             a[r][1] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w, hi)), xo, a[r][1]);
@@ -90,6 +99,8 @@ ALWAYS_INLINE void rows_bf16_dp(float *y, const uint16_t *W, int64_t K, const ui
     for (; c + 64 <= K; c += 64) {
         __m512bh x0 = (__m512bh)_mm512_load_si512(xb + c), x1 = (__m512bh)_mm512_load_si512(xb + c + 32);
         for (int r = 0; r < nr; r++) {
+            PREFETCH(W + (r + PF_GROUPS * NR) * K + c);
+            PREFETCH(W + (r + PF_GROUPS * NR) * K + c + 32);
             a[r][0] = _mm512_dpbf16_ps(a[r][0], (__m512bh)_mm512_loadu_si512(W + r * K + c), x0);
             a[r][1] = _mm512_dpbf16_ps(a[r][1], (__m512bh)_mm512_loadu_si512(W + r * K + c + 32), x1);
         }
@@ -111,6 +122,7 @@ ALWAYS_INLINE void rows_f16(float *y, const uint16_t *W, int64_t K, const float 
     for (; c + 32 <= K; c += 32) {
         __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
         for (int r = 0; r < nr; r++) {
+            PREFETCH(W + (r + PF_GROUPS * NR) * K + c);
             a[r][0] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(W + r * K + c))), x0, a[r][0]);
             a[r][1] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(W + r * K + c + 16))), x1, a[r][1]);
         }

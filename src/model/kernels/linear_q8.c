@@ -20,6 +20,8 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define Q8_NT 6   /* tokens per prefill tile */
+/* (No software prefetch: the panels are long contiguous streams in 2 MB pages; measured, prefetching the
+ * panels 1-2 groups ahead made decode 15-20 % slower per CPU-second.) */
 
 /* Token t of tile t0 = 6·(t/6) (n = min(6, T - t0) tokens) lands at: 4-byte group g of its row at word
  * t0·cols/4 + g·n + (t - t0); its block b's scale and correction at t0·nblk + b·n + (t - t0). Interleaving the
