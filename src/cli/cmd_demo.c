@@ -8,7 +8,6 @@
  *   5. sampling   the final checkpoint loaded by the inference model, a few samples printed
  * Everything lands in DIR (default ./demo-out); the last lines say where. --quick shrinks it to seconds (tests). */
 #include "cli/commands.h"
-#include "cli/cli_env.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -344,7 +343,6 @@ int cmd_demo(int argc, char **argv) {
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
         else { usage(stderr); return 2; }
     }
-    cli_prefer_passive_threads("demo", argc, argv);
     struct demo_size z = quick ? (struct demo_size){512, 32, 2, 2, 64, 8, 8, 12, 2, 200 * 1024, 3e-3}
                                : (struct demo_size){2048, 96, 4, 4, 128, 16, 16, 0, 0, 2 * 1024 * 1024, 4e-3};
     if (!(budget > 0)) { usage(stderr); return 2; }

@@ -1,7 +1,6 @@
 /* cmd_train.c — `olmo train CONFIG.yaml [--key=value ...] [--resume] [--init-from DIR]`: pretraining with an OLMo
  * YAML config; under `mpirun -np P` data parallel. The loop itself is src/train/trainer.c. */
 #include "cli/commands.h"
-#include "cli/cli_env.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "train/mpi.h"
@@ -75,7 +74,6 @@ int cmd_train(int argc, char **argv) {
         free(ovr);
         return 2;
     }
-    cli_prefer_passive_threads("train", argc, argv);
     o.n_overrides = n_ovr;
     o.overrides = ovr;
     if (dist_init(&argc, &argv) != 0) {

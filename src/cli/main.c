@@ -1,5 +1,6 @@
 /* main.c — `olmo <command> [args]`: dispatches to the subcommands listed in the table below. */
 #include "cli/commands.h"
+#include "cli/cli_env.h"
 #include "base/error.h"
 #include "base/log.h"
 
@@ -38,7 +39,12 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            /* Every command: OpenMP threads (OpenBLAS, oneDNN, batch tokenizing) sleep rather than spin while they
+             * wait, so a busy core on a shared machine does not stall the whole run. Re-executes once. */
+            cli_prefer_passive_threads(argv[1], argc - 1, argv + 1);
+            return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "olmo: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
