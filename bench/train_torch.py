@@ -8,7 +8,7 @@ autocast with --bf16); loss = CE + 1e-5·lse² summed / (B·T); clip 1.0; AdamW(
 on the embedding); same cosine schedule and the same tinyshakespeare byte batches as bench_train.
 
   /usr/bin/python3 bench/train_torch.py [--steps N] [--threads 2] [--bf16] [--layers L]
-Prints one line per step and "torch: tokens/s X" (mean over steps 2..N).
+Prints one line per step and "torch: tokens/s X (mean), Y (best step)" over steps 2..N.
 """
 import argparse
 import math
@@ -108,7 +108,7 @@ def main():
     decay = [p for n, p in m.named_parameters() if n != "wte.weight"]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
                              {"params": [m.wte.weight], "weight_decay": 0.0}], lr=3e-3, betas=(0.9, 0.95), eps=1e-8)
-    total, timed = 0.0, 0
+    total, timed, best = 0.0, 0, 1e30
     for step in range(1, a.steps + 1):
         inp, tgt = batch(step, B, T, text)
         t0 = time.perf_counter()
@@ -128,9 +128,10 @@ def main():
         if step > 1:
             total += dt
             timed += 1
+            best = min(best, dt)
         print(f"  torch step {step}: loss {float(ce) / int(lab.sum()):.4f}  {dt:.2f} s", flush=True)
-    print(f"torch{' bf16-autocast' if a.bf16 else ''}: tokens/s {B * T * timed / total:.1f}  "
-          f"({a.threads} threads, {total / timed:.3f} s/step)")
+    print(f"torch{' bf16-autocast' if a.bf16 else ''}: tokens/s {B * T * timed / total:.1f} (mean), "
+          f"{B * T / best:.1f} (best step)  ({a.threads} threads, {total / timed:.3f} s/step)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /* test_gemm_bf16.c — the bf16 GEMM against mm_f32 run on the same inputs rounded to bf16 (the products of bf16
  * values are exact in fp32, so only the fp32 summation order differs: 1e-5 relative to the row scale), for every
- * transpose combination, beta 0 and 1, alpha != 1, odd sizes, and the primitive cache (a shape used twice). */
+ * transpose combination, beta 0 and 1, alpha != 1, odd sizes, the primitive cache (a shape used twice) and the
+ * batched form used by attention. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,29 @@ TEST(gemm_bf16_matches_f32_on_bf16_inputs) {
     CHECK_GOTO(check_one(g, 33, 17, 65, 0, 1, 0.5f, 1.0f), out);
     CHECK_GOTO(check_one(g, 33, 17, 65, 0, 1, 1.0f, 0.0f), out);   /* cached primitive reused */
     CHECK_GOTO(strlen(gemm_bf16_impl(g)) > 0, out);
+out:
+    gemm_bf16_free(g);
+}
+
+TEST(gemm_bf16_batched_matches_per_matrix_f32) {
+    struct gemm_bf16 *g = gemm_bf16_create();
+    CHECK(g != NULL);
+    enum { NB = 3, M = 20, N = 9, K = 33 };
+    static float A[NB * M * K], B[NB * K * N], C[NB * M * N], R[NB * M * N];
+    unsigned s = 7;
+    for (int i = 0; i < NB * M * K; i++) A[i] = olmo_bf16_to_f32(olmo_f32_to_bf16(frand(&s)));
+    for (int i = 0; i < NB * K * N; i++) B[i] = olmo_bf16_to_f32(olmo_f32_to_bf16(frand(&s)));
+    for (int tA = 0; tA < 2; tA++)
+        for (int tB = 0; tB < 2; tB++) {
+            for (int b = 0; b < NB; b++)
+                mm_f32(R + b * M * N, A + b * M * K, B + b * K * N, M, N, K, tA, tB, 1.0f, 0.0f);
+            CHECK_GOTO(gemm_bf16_batched(g, C, A, B, NB, M, N, K, tA, tB, 1.0f, 0.0f) == 0, out);
+            for (int i = 0; i < NB * M * N; i++)
+                if (fabs(C[i] - R[i]) > 1e-5 * 3) {
+                    th_fail(__FILE__, __LINE__, "batched tA %d tB %d: C[%d] %.7g vs %.7g", tA, tB, i, C[i], R[i]);
+                    goto out;
+                }
+        }
 out:
     gemm_bf16_free(g);
 }

@@ -55,7 +55,7 @@ static struct variant variants[3];
 static void setup(void) {
     variants[0] = (struct variant){"olmo2", tiny(ARCH_OLMO2, NORM_RMSNORM, 1, 1, 0, 0, 1, 1e-6f, 500000.0f),
                                    1e-3f, 1e-8f, 0.5f, 1, 0, 0.0, SCHED_COSINE_WITH_WARMUP};
-    variants[1] = (struct variant){"olmo1", tiny(ARCH_OLMO1, NORM_LAYERNORM_NOAFFINE, 0, 0, 0.15f, 1, 2, 1e-5f,
+    variants[1] = (struct variant){"olmo1", tiny(ARCH_OLMO1, NORM_LAYERNORM_NOAFFINE, 0, 0, 0.8f, 1, 2, 1e-5f,
                                                  10000.0f),
                                    0.0f, 1e-5f, 0.5f, 0, 0, -1.0, SCHED_LINEAR_WITH_WARMUP};
     variants[2] = (struct variant){"llama", tiny(ARCH_LLAMA, NORM_RMSNORM, 0, 0, 0, 0, 1, 1e-5f, 10000.0f),

@@ -167,12 +167,7 @@ void crossentropy_forward(float *logits, float *row_ce, float *row_lse, const in
         float mx = l[0];
         for (int v = 1; v < V; v++) mx = l[v] > mx ? l[v] : mx;
         float lt = l[t];
-        double sum = 0;
-        if (grad_scale != 0.0f) {
-            sum = train_exp_shift(l, V, mx);   /* l[v] ← exp(l[v] − mx) */
-        } else {
-            for (int v = 0; v < V; v++) sum += expf(l[v] - mx);
-        }
+        double sum = train_exp_shift(l, V, mx);   /* l[v] ← exp(l[v] − mx); the logits are scratch either way */
         double lse = mx + log(sum);
         row_ce[n] = (float)(lse - lt);
         row_lse[n] = (float)lse;

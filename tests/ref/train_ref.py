@@ -29,7 +29,7 @@ VARIANTS = {
     "olmo2": dict(norm="rms", after=True, qk_norm=True, clip=0.0, tied=False, d=8, H=2, Hkv=1, I=12, V=16, L=2,
                   eps=1e-6, theta=500000.0, zm=1e-3, adam_eps=1e-8, wd=0.1, decay_norm=True, decay_emb=False,
                   warmup_min_lr=0.0, sched="cosine", max_norm=0.5),
-    "olmo1": dict(norm="ln_noaffine", after=False, qk_norm=False, clip=0.15, tied=True, d=8, H=2, Hkv=2, I=12,
+    "olmo1": dict(norm="ln_noaffine", after=False, qk_norm=False, clip=0.8, tied=True, d=8, H=2, Hkv=2, I=12,
                   V=16, L=2, eps=1e-5, theta=10000.0, zm=0.0, adam_eps=1e-5, wd=0.1, decay_norm=False,
                   decay_emb=False, warmup_min_lr=None, sched="linear", max_norm=0.5),
     "llama": dict(norm="rms", after=False, qk_norm=False, clip=0.0, tied=False, d=8, H=2, Hkv=1, I=12, V=16, L=2,
