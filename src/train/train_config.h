@@ -19,10 +19,11 @@
 #include <stdint.h>
 
 #include "model/config.h"
+#include "train/train_model.h"
 
 struct ycfg;
 
-enum train_init_fn { TRAIN_INIT_NORMAL = 1, TRAIN_INIT_MITCHELL = 2 };
+/* init_fn uses train_model.h's enum train_init (TRAIN_INIT_NORMAL, TRAIN_INIT_MITCHELL). */
 enum train_sched { TRAIN_SCHED_COSINE = 1, TRAIN_SCHED_LINEAR = 2, TRAIN_SCHED_CONSTANT = 3 };
 enum train_units { TRAIN_UNITS_STEPS = 1, TRAIN_UNITS_TOKENS = 2 };
 enum train_dur_unit { TRAIN_DUR_STEPS = 1, TRAIN_DUR_TOKENS = 2, TRAIN_DUR_EPOCHS = 3 };
@@ -34,7 +35,7 @@ struct train_config {
     /* ---- model ---- */
     struct olmo_config model;  /* model.vocab_size = embedding_size (padded: logits width) */
     int tokenizer_vocab_size;  /* model.vocab_size in OLMo's YAML: ids at or above it are never targets */
-    enum train_init_fn init_fn;
+    enum train_init init_fn;
     double init_std;           /* model.init_std (normal init; default 0.02) */
     double init_cutoff_factor; /* truncation at ±factor·std; 0 = OLMo's None (mitchell uses 3 then) */
 
