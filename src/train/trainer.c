@@ -272,8 +272,8 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
         }
         if (dist_allreduce_sum_f32(m->grads, m->n_params) != 0 || dist_allreduce_sum_f64(sums, 3) != 0) goto out;
         double ce = sums[0] / lo.denom, z = p.z_loss_mult * sums[1] / lo.denom;
-        double clip = optim_clip_threshold(p.max_grad_norm, (int64_t)x, (int64_t)p.clip_warmup_steps,
-                                           p.clip_warmup_factor);
+        /* grad_clip_warmup_steps counts optimizer steps, even when the schedule runs in tokens */
+        double clip = optim_clip_threshold(p.max_grad_norm, step, (int64_t)p.clip_warmup_steps, p.clip_warmup_factor);
         double gnorm = optim_clip_grads(m->grads, m->n_params, clip);
         if (!isfinite(ce + z) || !isfinite(gnorm)) {
             if (have_metrics) metrics_newline(&mt);
