@@ -22,7 +22,15 @@ int cmd_perplexity(int argc, char **argv) {
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8] [-t N]\n");
+            printf("usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8] [-t N]\n\n"
+                   "How well the checkpoint in DIR predicts FILE: the file is tokenized whole, cut into windows of\n"
+                   "--ctx tokens (default 512, or the model's context if shorter), and every token after the first of\n"
+                   "a window is scored. Prints tokens, mean negative log-likelihood (nats), perplexity, bits per byte.\n\n"
+                   "  -m, --model DIR   Hugging Face checkpoint directory\n"
+                   "  -f FILE           the text to score\n"
+                   "  --ctx N           window length in tokens\n"
+                   "  --quant q8        int8 weights (measures what q8 costs in quality)\n"
+                   "  -t, --threads N   threads (default: all cores)\n");
             return 0;
         }
         if (!strcmp(argv[i], "-f") && i + 1 < argc) { file = argv[++i]; continue; }
