@@ -216,59 +216,6 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     }
 }
 
-/* One new token (decoding): a work unit is a run of consecutive heads, so each cache row is read as one
- * contiguous span of (heads · head_dim) floats instead of one 512-byte piece per head 8 KB apart. The per-head
- * units left decoding latency-bound (perf: the stalls sat on the key and value loads; prefetching further ahead
- * or into L2 changed nothing): OLMo-2 1B q8 at position 512 spent 17-19 % of decode in attention. Per head the
- * arithmetic and its order are those of attention_block, so the results are the same. */
-struct att_dec_job {
-    const struct olmo_config *c;
-    struct olmo_state *s;
-    const float *K, *V;
-    int pos, heads;   /* heads per unit: at most ATT_QB (the score rows a thread has) */
-};
-
-static void attention_decode(void *ctx, int64_t chunk, int thread) {
-    const struct att_dec_job *J = ctx;
-    const struct olmo_config *c = J->c;
-    struct olmo_state *s = J->s;
-    int H = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads, kvd = s->kv_dim;
-    int h0 = (int)chunk * J->heads, nh = H - h0 < J->heads ? H - h0 : J->heads, n = J->pos + 1;
-    size_t L = (size_t)s->scores_len;
-    size_t span0 = (size_t)(h0 / group) * hd, span = (size_t)((h0 + nh - 1) / group + 1) * hd - span0;
-    float scale = 1.0f / sqrtf((float)hd), *sc = s->scores + (size_t)thread * ATT_QB * L;
-    for (int j = 0; j < n; j++) {
-        const float *k = J->K + (size_t)j * kvd;
-        if (j + ATT_AHEAD < n) prefetch_row(k + (size_t)ATT_AHEAD * kvd + span0, (int)span);
-        for (int i = 0; i < nh; i++) {
-            int h = h0 + i;
-            sc[i * L + j] = dot(s->q + (size_t)h * hd, k + (size_t)(h / group) * hd, hd) * scale;
-        }
-    }
-    for (int i = 0; i < nh; i++) {   /* softmax of each head's row, in place (as attention_block) */
-        float *r = sc + i * L, mx = -INFINITY, sum = 0;
-        for (int j = 0; j < n; j++) mx = fmaxf(mx, r[j]);
-        for (int j = 0; j < n; j++) {
-            r[j] = expf(fmaxf(r[j] - mx, -80.0f));
-            sum += r[j];
-        }
-        float inv = 1.0f / sum;
-        for (int j = 0; j < n; j++) r[j] *= inv;
-        memset(s->att + (size_t)(h0 + i) * hd, 0, (size_t)hd * sizeof(float));
-    }
-    for (int j = 0; j < n; j++) {
-        const float *v = J->V + (size_t)j * kvd;
-        if (j + ATT_AHEAD < n) prefetch_row(v + (size_t)ATT_AHEAD * kvd + span0, (int)span);
-        for (int i = 0; i < nh; i++) {
-            int h = h0 + i;
-            float p = sc[i * L + j], *o = s->att + (size_t)h * hd;
-            const float *vh = v + (size_t)(h / group) * hd;
-#pragma omp simd
-            for (int e = 0; e < hd; e++) o[e] += p * vh[e];
-        }
-    }
-}
-
 static void attention(const struct olmo_config *c, struct olmo_state *s, int layer, int T, int pos) {
     size_t kvd = (size_t)s->kv_dim;
     struct att_job J = {c, s, s->k_cache + (size_t)layer * s->max_seq * kvd, s->v_cache + (size_t)layer * s->max_seq * kvd,
@@ -277,13 +224,6 @@ static void attention(const struct olmo_config *c, struct olmo_state *s, int lay
     if (attn_prefill(s->att, s->q, J.K, J.V, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, (int)kvd,
                      1.0f / sqrtf((float)c->head_dim)) == 0)
         return;
-    if (T == 1) {   /* about two units per thread (a thread slowed by a busy core delays the end less) */
-        int per = c->n_heads / (2 * olmo_pool_threads());
-        per = per < 1 ? 1 : per > ATT_QB ? ATT_QB : per;
-        struct att_dec_job D = {c, s, J.K, J.V, pos, per};
-        olmo_pool_for((c->n_heads + per - 1) / per, attention_decode, &D);
-        return;
-    }
     olmo_pool_for((int64_t)((T + ATT_QB - 1) / ATT_QB) * c->n_heads, attention_block, &J);
 }
 
