@@ -12,25 +12,19 @@
 #include "tokenizer/tokenizer.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/log.h"
 
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 static double cpu_seconds(void) {   /* user + system time of all threads */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
            1e-6 * (double)ru.ru_stime.tv_usec;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Tokenizer name -> the regex its pre-tokenizer splits with (for the pre-tokenizer-only comparison). */
@@ -42,11 +36,11 @@ static double bench_split(struct pretok *p, const char *text, size_t len, double
     struct pretok_piece *v = NULL;
     size_t n = 0, cap = 0;
     int reps = 0;
-    double t0 = now(), t;
+    double t0 = olmo_now(), t;
     do {
         pretok_split(p, text, len, &v, &n, &cap);
         reps++;
-    } while ((t = now() - t0) < secs);
+    } while ((t = olmo_now() - t0) < secs);
     free(v);
     *pieces = n;
     return (double)len * reps / t / 1e6;
@@ -64,9 +58,9 @@ int main(int argc, char **argv) {
     size_t len;
     char *text = olmo_read_file(file, &len);
     if (!text) { fprintf(stderr, "bench_tokenizer: %s\n", olmo_errmsg()); return 1; }
-    double t0 = now();
+    double t0 = olmo_now();
     struct olmo_tokenizer *tok = tok_load(tok_path);
-    double load_s = now() - t0;
+    double load_s = olmo_now() - t0;
     if (!tok) { fprintf(stderr, "bench_tokenizer: %s\n", olmo_errmsg()); return 1; }
     printf("tokenizer %s (loaded in %.0f ms)\ntext      %s (%.2f MB)\n\n", tok_path, load_s * 1e3, file, len / 1e6);
 
@@ -74,8 +68,8 @@ int main(int argc, char **argv) {
     char *copy = malloc(len);
     int reps = 0;
     double t;
-    t0 = now();
-    do { memcpy(copy, text, len); reps++; __asm__ volatile("" ::"r"(copy) : "memory"); } while ((t = now() - t0) < 0.3);
+    t0 = olmo_now();
+    do { memcpy(copy, text, len); reps++; __asm__ volatile("" ::"r"(copy) : "memory"); } while ((t = olmo_now() - t0) < 0.3);
     printf("%-44s %9.0f MB/s\n", "memcpy of the text (bandwidth ceiling)", (double)len * reps / t / 1e6);
     free(copy);
 
@@ -94,19 +88,19 @@ int main(int argc, char **argv) {
     /* one thread, whole text as one document */
     int32_t *ids;
     size_t n_ids = 0;
-    t0 = now();
+    t0 = olmo_now();
     if (tok_encode(tok, text, len, 0, &ids, &n_ids)) { fprintf(stderr, "%s\n", olmo_errmsg()); return 1; }
-    t = now() - t0;
+    t = olmo_now() - t0;
     free(ids);
     printf("%-44s %9.1f MB/s  %6.2f Mtok/s  (%zu tokens, %.2f bytes/token)\n", "encode, 1 thread, first call (cold cache)",
            len / t / 1e6, n_ids / t / 1e6, n_ids, (double)len / (double)n_ids);
     reps = 0;
-    t0 = now();
+    t0 = olmo_now();
     do {
         tok_encode(tok, text, len, 0, &ids, &n_ids);
         free(ids);
         reps++;
-    } while ((t = now() - t0) < secs);
+    } while ((t = olmo_now() - t0) < secs);
     printf("%-44s %9.1f MB/s  %6.2f Mtok/s\n", "encode, 1 thread, warm cache", (double)len * reps / t / 1e6,
            (double)n_ids * reps / t / 1e6);
 
@@ -131,14 +125,14 @@ int main(int argc, char **argv) {
         size_t toks = 0;
         tok_encode_batch(tok, docs, lens, nd, 0, th, out, nout);   /* warm every thread's encoder */
         for (size_t i = 0; i < nd; i++) free(out[i]);
-        t0 = now();
+        t0 = olmo_now();
         double c0 = cpu_seconds();
         do {
             tok_encode_batch(tok, docs, lens, nd, 0, th, out, nout);
             toks = 0;
             for (size_t i = 0; i < nd; i++) { toks += nout[i]; free(out[i]); }
             reps++;
-        } while ((t = now() - t0) < secs);
+        } while ((t = olmo_now() - t0) < secs);
         double cpu = cpu_seconds() - c0;
         double mbs = (double)len * reps / t / 1e6;
         if (th == 1) base = mbs;

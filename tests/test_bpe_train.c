@@ -21,6 +21,19 @@ static int add_words(struct bpe_words *w, const char *const *words, const uint64
     return 0;
 }
 
+/* Trains on n words with the default options and room for every merge (vocab_size 1000). */
+static int learn_words(struct bpe_model *m, const char *const *words, const uint64_t *counts, int n) {
+    struct bpe_words w;
+    if (bpe_words_init(&w) < 0) return -1;
+    int rc = add_words(&w, words, counts, n);
+    struct bpe_train_opts o;
+    bpe_train_opts_default(&o);
+    o.vocab_size = 1000;
+    if (rc == 0) rc = bpe_learn(m, &w, &o, NULL);
+    bpe_words_free(&w);
+    return rc;
+}
+
 /* The merge list as "left right" strings joined by '|' (only ASCII-letter tokens here). */
 static void merges_str(const struct bpe_model *m, char *out, size_t cap) {
     size_t n = 0;
@@ -44,16 +57,8 @@ static int64_t token_id(const struct bpe_model *m, const char *s) {
 TEST(bpe_hand_checked_merges) {
     static const char *const words[] = {"hug", "pug", "pun", "bun", "hugs"};
     static const uint64_t counts[] = {10, 5, 12, 4, 5};
-    struct bpe_words w;
-    CHECK(bpe_words_init(&w) == 0);
-    CHECK(add_words(&w, words, counts, 5) == 0);
-    struct bpe_train_opts o;
-    bpe_train_opts_default(&o);
-    o.vocab_size = 1000;
     struct bpe_model m;
-    int rc = bpe_learn(&m, &w, &o, NULL);
-    bpe_words_free(&w);
-    CHECK(rc == 0);
+    CHECK_MSG(learn_words(&m, words, counts, 5) == 0, "%s", olmo_errmsg());
     char s[512];
     merges_str(&m, s, sizeof s);
     CHECK_MSG(!strcmp(s, "u g|u n|h ug|p un|p ug|hug s|b un"), "merges: %s", s);
@@ -104,16 +109,8 @@ TEST(bpe_vocab_size_and_min_frequency) {
 TEST(bpe_overlapping_pairs) {
     static const char *const words[] = {"aaaa", "aaa"};
     static const uint64_t counts[] = {1, 1};
-    struct bpe_words w;
-    CHECK(bpe_words_init(&w) == 0);
-    CHECK(add_words(&w, words, counts, 2) == 0);
-    struct bpe_train_opts o;
-    bpe_train_opts_default(&o);
-    o.vocab_size = 1000;
     struct bpe_model m;
-    int rc = bpe_learn(&m, &w, &o, NULL);
-    bpe_words_free(&w);
-    CHECK(rc == 0);
+    CHECK_MSG(learn_words(&m, words, counts, 2) == 0, "%s", olmo_errmsg());
     char s[256];
     merges_str(&m, s, sizeof s);
     CHECK_MSG(!strcmp(s, "a a|aa a|aa aa"), "merges: %s", s);

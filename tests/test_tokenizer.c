@@ -99,10 +99,23 @@ static const char *enc_str(const struct olmo_tokenizer *t, const char *text, int
 
 /* ------------------------------------------------------------------ pre-tokenizers */
 
+struct split_case { const char *in, *out; };
+
+/* Each input split by p must give the expected pieces joined by '|'; stops at the first mismatch. */
+static void check_splits(const struct pretok *p, const char *name, const struct split_case *cases, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char *got = pieces_str(p, cases[i].in);
+        int ok = got && !strcmp(got, cases[i].out);
+        if (!ok) th_fail(__FILE__, __LINE__, "%s split of \"%s\": got \"%s\", expected \"%s\"", name, cases[i].in, got, cases[i].out);
+        free(got);
+        if (!ok) break;
+    }
+}
+
 TEST(pretok_gpt2_hand_cases) {
     struct pretok *p = pretok_named("gpt2");
     CHECK(p);
-    struct { const char *in, *out; } cases[] = {
+    static const struct split_case cases[] = {
         {"Hello world", "Hello| world"},
         {"don't I'm we'll", "don|'t| I|'m| we|'ll"},
         {"DON'T", "DON|'|T"},   /* case-sensitive contractions: 'T is not one */
@@ -117,20 +130,14 @@ TEST(pretok_gpt2_hand_cases) {
         {"a\u200bb", "a|\u200b|b"},   /* U+200B is not \s and not a letter */
         {"caf\u00e9 na\u0131ve", "caf\u00e9| na\u0131ve"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *got = pieces_str(p, cases[i].in);
-        int ok = got && !strcmp(got, cases[i].out);
-        if (!ok) th_fail(__FILE__, __LINE__, "gpt2 split of \"%s\": got \"%s\", expected \"%s\"", cases[i].in, got, cases[i].out);
-        free(got);
-        if (!ok) break;
-    }
+    check_splits(p, "gpt2", cases, sizeof cases / sizeof cases[0]);
     pretok_free(p);
 }
 
 TEST(pretok_cl100k_hand_cases) {
     struct pretok *p = pretok_named("cl100k");
     CHECK(p);
-    struct { const char *in, *out; } cases[] = {
+    static const struct split_case cases[] = {
         {"  two leading", " | two| leading"},
         {"12345", "123|45"},
         {"DON'T it'S", "DON|'T| it|'S"},   /* case-insensitive */
@@ -142,13 +149,7 @@ TEST(pretok_cl100k_hand_cases) {
         {" 123", " |123"},
         {"   ", "   "},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *got = pieces_str(p, cases[i].in);
-        int ok = got && !strcmp(got, cases[i].out);
-        if (!ok) th_fail(__FILE__, __LINE__, "cl100k split of \"%s\": got \"%s\", expected \"%s\"", cases[i].in, got, cases[i].out);
-        free(got);
-        if (!ok) break;
-    }
+    check_splits(p, "cl100k", cases, sizeof cases / sizeof cases[0]);
     pretok_free(p);
 }
 

@@ -2,31 +2,10 @@
 #include "tokenizer/bpe_strmap.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "tokenizer/tok_internal.h"   /* tok_hash: the same string hash the loaded tokenizer uses */
 
 #include <stdlib.h>
 #include <string.h>
-
-/* 8 bytes at a time, multiply-xorshift mixing: words are short (a few bytes), so a per-byte hash such as FNV
- * would cost more than the probe itself. Only distribution matters, not cryptographic strength. */
-uint64_t bpe_hash_bytes(const void *key, size_t len) {
-    const uint8_t *p = key;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xff51afd7ed558ccdull);
-    while (len >= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        h = (h ^ v) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-        p += 8;
-        len -= 8;
-    }
-    uint64_t v = 0;
-    memcpy(&v, p, len);
-    h = (h ^ v) * 0x94d049bb133111ebull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    return h;
-}
 
 int bpe_strmap_init(struct bpe_strmap *m, uint64_t expected) {
     memset(m, 0, sizeof *m);
@@ -68,7 +47,7 @@ static int grow_slots(struct bpe_strmap *m) {
 }
 
 int64_t bpe_strmap_find(const struct bpe_strmap *m, const void *key, uint32_t len) {
-    uint32_t h = (uint32_t)bpe_hash_bytes(key, len);
+    uint32_t h = (uint32_t)tok_hash(key, len);
     for (uint64_t s = h & (m->cap - 1);; s = (s + 1) & (m->cap - 1)) {
         uint32_t e = m->slots[s];
         if (!e) return -1;
@@ -78,7 +57,7 @@ int64_t bpe_strmap_find(const struct bpe_strmap *m, const void *key, uint32_t le
 }
 
 int64_t bpe_strmap_upsert(struct bpe_strmap *m, const void *key, uint32_t len, int *is_new) {
-    uint32_t h = (uint32_t)bpe_hash_bytes(key, len);
+    uint32_t h = (uint32_t)tok_hash(key, len);
     uint64_t s = h & (m->cap - 1);
     for (;; s = (s + 1) & (m->cap - 1)) {
         uint32_t e = m->slots[s];

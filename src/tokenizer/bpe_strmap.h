@@ -35,6 +35,5 @@ int64_t bpe_strmap_find(const struct bpe_strmap *m, const void *key, uint32_t le
 static inline const uint8_t *bpe_strmap_key(const struct bpe_strmap *m, uint64_t i) {
     return m->arena + m->ents[i].off;
 }
-uint64_t bpe_hash_bytes(const void *key, size_t len);
 
 #endif

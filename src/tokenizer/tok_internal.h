@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- hashing and maps (tok_maps.c) */
+/* ---- hashing and maps (tok_maps.c); tok_hash also keys the trainer's bpe_strmap.c.
+ * 8 bytes at a time, multiply-xorshift mixing: keys are short, so a per-byte hash (FNV) would cost more. */
 static inline uint64_t tok_hash(const void *p, size_t n) {
     const uint8_t *s = (const uint8_t *)p;
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xC2B2AE3D27D4EB4Full);
@@ -30,7 +31,7 @@ static inline uint64_t tok_hash(const void *p, size_t n) {
         n -= 8;
     }
     uint64_t w = 0;
-    for (size_t i = 0; i < n; i++) w |= (uint64_t)s[i] << (8 * i);
+    __builtin_memcpy(&w, s, n);   /* the last 0-7 bytes (little-endian: the same value as shifting them in) */
     h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
     h ^= h >> 29;
     h *= 0x9E3779B97F4A7C15ull;
