@@ -125,3 +125,17 @@ TEST(cfg_generation_config) {
     CHECK(hf_generation_config_parse(&g, j, strlen(j), "g") == -1 && strstr(olmo_errmsg(), "top_p"));
     CHECK(hf_generation_config_load(&g, th_tmpdir()) == 0 && g.n_eos == 0);
 }
+
+/* The three parsers share one loader: a document that is valid JSON but not an object, or not JSON, is refused. */
+TEST(cfg_not_an_object) {
+    struct olmo_config c;
+    struct hf_tokenizer_config tc;
+    struct hf_generation_config g;
+    const char *arr = "[1]", *bad = "{\"a\":";
+    CHECK(hf_config_parse(&c, arr, strlen(arr), "c") == -1 && strstr(olmo_errmsg(), "c: expected a JSON object"));
+    CHECK(hf_tokenizer_config_parse(&tc, arr, strlen(arr), "t") == -1 && strstr(olmo_errmsg(), "t: expected a JSON object"));
+    CHECK(hf_generation_config_parse(&g, arr, strlen(arr), "g") == -1 && strstr(olmo_errmsg(), "g: expected a JSON object"));
+    CHECK(hf_config_parse(&c, bad, strlen(bad), "c") == -1 && strstr(olmo_errmsg(), "c: line 1"));
+    CHECK(hf_tokenizer_config_parse(&tc, bad, strlen(bad), "t") == -1 && strstr(olmo_errmsg(), "t: line 1"));
+    CHECK(hf_generation_config_parse(&g, bad, strlen(bad), "g") == -1 && strstr(olmo_errmsg(), "g: line 1"));
+}

@@ -76,9 +76,24 @@ static int get_token_id(json_t *root, const char *key, int *out, const char *whe
     return 0;
 }
 
+/* Parses one JSON document that must be an object; NULL (message set) otherwise. Shared by the three parsers. */
+static json_t *load_object(const char *json, size_t len, const char *where) {
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        olmo_err("%s: line %d column %d: %s", where, jerr.line, jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        olmo_err("%s: expected a JSON object", where);
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
 static int parse_config(struct olmo_config *c, json_t *root, const char *where) {
     memset(c, 0, sizeof *c);
-    if (!json_is_object(root)) return olmo_err("%s: expected a JSON object", where);
     json_t *mt = json_object_get(root, "model_type");
     if (!json_is_string(mt)) return olmo_err("%s: missing \"model_type\" (expected \"olmo\", \"olmo2\" or \"llama\")", where);
     const char *type = json_string_value(mt);
@@ -153,9 +168,8 @@ static int parse_config(struct olmo_config *c, json_t *root, const char *where) 
 }
 
 int hf_config_parse(struct olmo_config *cfg, const char *json, size_t len, const char *where) {
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return olmo_err("%s: line %d column %d: %s", where, jerr.line, jerr.column, jerr.text);
+    json_t *root = load_object(json, len, where);
+    if (!root) return -1;
     int rc = parse_config(cfg, root, where);
     json_decref(root);
     return rc;
@@ -252,14 +266,9 @@ static int get_token_str(json_t *root, const char *key, char **out, const char *
 
 int hf_tokenizer_config_parse(struct hf_tokenizer_config *tc, const char *json, size_t len, const char *where) {
     memset(tc, 0, sizeof *tc);
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return olmo_err("%s: line %d column %d: %s", where, jerr.line, jerr.column, jerr.text);
+    json_t *root = load_object(json, len, where);
+    if (!root) return -1;
     int rc = -1;
-    if (!json_is_object(root)) {
-        olmo_err("%s: expected a JSON object", where);
-        goto out;
-    }
     json_t *ct = json_object_get(root, "chat_template");
     if (json_is_array(ct)) {   /* a list of named templates: use "default" */
         json_t *pick = NULL, *e;
@@ -330,14 +339,9 @@ void hf_tokenizer_config_free(struct hf_tokenizer_config *tc) {
 int hf_generation_config_parse(struct hf_generation_config *gc, const char *json, size_t len, const char *where) {
     memset(gc, 0, sizeof *gc);
     gc->bos_token_id = -1;
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return olmo_err("%s: line %d column %d: %s", where, jerr.line, jerr.column, jerr.text);
+    json_t *root = load_object(json, len, where);
+    if (!root) return -1;
     int rc = -1;
-    if (!json_is_object(root)) {
-        olmo_err("%s: expected a JSON object", where);
-        goto out;
-    }
     json_t *eos = json_object_get(root, "eos_token_id");
     if (json_is_integer(eos)) {
         json_t *one = json_array();
