@@ -29,6 +29,7 @@
 #include "model/kernels/matmul.h"
 #include "train/optim.h"
 #include "train/train_model.h"
+#include "base/threads.h"
 #include "train/train_threads.h"
 
 static double gemm_peak(int bf16, char *impl, size_t implsz) {
@@ -130,7 +131,7 @@ static struct result run(const struct olmo_config *c, int B, int T, enum train_p
 }
 
 int main(int argc, char **argv) {
-    if (!getenv("OLMO_BENCH_SPIN")) train_threads_passive(argv);   /* OLMO_BENCH_SPIN=1: keep libgomp's spinning */
+    if (!getenv("OLMO_BENCH_SPIN")) olmo_threads_prefer_passive(argv);   /* OLMO_BENCH_SPIN=1: keep libgomp's spinning */
     int steps = 6, B = 8, T = 512, L = 8, busy = 0, want32 = 1, want16 = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);

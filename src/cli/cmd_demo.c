@@ -229,8 +229,9 @@ struct demo_size {
 
 static int write_config(const char *path, const char *out, const struct demo_size *z, int vocab, int eos, int pad,
                         const char *precision) {
-    FILE *fp = fopen(path, "w");
-    if (!fp) return olmo_err_errno("cannot create %s", path);
+    struct olmo_atomic_file af;
+    if (olmo_atomic_open(&af, path) != 0) return -1;
+    FILE *fp = af.fp;
     /* An OLMo-2 style config in OLMo's own keys: `olmo train demo.yaml` runs it again as it is. */
     fprintf(fp,
             "# Written by `olmo demo`: a tiny OLMo-2 (RMSNorm after each sublayer, QK-norm, z-loss).\n"
@@ -252,8 +253,7 @@ static int write_config(const char *path, const char *out, const struct demo_siz
             "save_folder: %s/run\nsave_overwrite: true\nsave_interval: %d\n",
             z->d_model, z->n_heads, z->n_layers, z->seq, vocab, vocab, eos, pad, z->lr, z->warmup, z->steps,
             z->batch, z->micro, precision, out, out, out, z->steps / 2 > 0 ? z->steps / 2 : 1);
-    if (fclose(fp) != 0) return olmo_err_errno("error writing %s", path);
-    return 0;
+    return olmo_atomic_commit(&af);
 }
 
 /* Generates n_new tokens after the prompt; returns the decoded continuation (caller frees) or NULL. */

@@ -22,6 +22,18 @@ static char *step_path(const char *folder, int64_t step, const char *suffix) {
     return p;
 }
 
+/* Removes dir/name: a folder with everything under it, or a file; 0 if it is already gone. */
+static int remove_entry(const char *dir, const char *name) {
+    char *p = olmo_path_join(dir, name);
+    if (!p) return -1;
+    int rc = 0;
+    struct stat st;
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rc = ckpt_remove_tree(p);
+    else if (unlink(p) != 0 && errno != ENOENT) rc = olmo_err_errno("cannot remove %s", p);
+    free(p);
+    return rc;
+}
+
 int ckpt_remove_tree(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return errno == ENOENT ? 0 : olmo_err_errno("cannot open folder %s", dir);
@@ -29,12 +41,7 @@ int ckpt_remove_tree(const char *dir) {
     int rc = 0;
     while (rc == 0 && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char *p = olmo_path_join(dir, e->d_name);
-        if (!p) { rc = -1; break; }
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rc = ckpt_remove_tree(p);
-        else if (unlink(p) != 0 && errno != ENOENT) rc = olmo_err_errno("cannot remove %s", p);
-        free(p);
+        rc = remove_entry(dir, e->d_name);
     }
     closedir(d);
     if (rc == 0 && rmdir(dir) != 0 && errno != ENOENT) rc = olmo_err_errno("cannot remove folder %s", dir);
@@ -176,12 +183,7 @@ int ckpt_clear(const char *save_folder) {
     int rc = 0;
     while (rc == 0 && (e = readdir(d))) {
         if (strncmp(e->d_name, "step-", 5) && strcmp(e->d_name, CKPT_LATEST_FILE)) continue;
-        char *p = olmo_path_join(save_folder, e->d_name);
-        if (!p) { rc = -1; break; }
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rc = ckpt_remove_tree(p);
-        else if (unlink(p) != 0 && errno != ENOENT) rc = olmo_err_errno("cannot remove %s", p);
-        free(p);
+        rc = remove_entry(save_folder, e->d_name);
     }
     closedir(d);
     return rc == 0 ? olmo_fsync_dir(save_folder) : rc;

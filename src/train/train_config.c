@@ -731,20 +731,31 @@ fail:
     return -1;
 }
 
-int train_config_load(struct train_config *tc, const char *path, int n_overrides, char *const *overrides, int quiet) {
+int train_config_load_yaml(struct train_config *tc, const char *path, int n_overrides, char *const *overrides,
+                           char **yaml) {
     struct ycfg c;
     memset(tc, 0, sizeof *tc);
+    if (yaml) *yaml = NULL;
     if (ycfg_load(&c, path) < 0) return -1;
     for (int i = 0; i < n_overrides; i++)
         if (ycfg_override(&c, overrides[i]) < 0) goto fail;
     if (ycfg_resolve(&c) < 0) goto fail;
     if (train_config_from_tree(tc, &c) < 0) goto fail;
+    if (yaml && !(*yaml = ycfg_dump(&c))) {
+        train_config_free(tc);
+        goto fail;
+    }
     ycfg_free(&c);
-    if (!quiet && tc->ignored[0]) olmo_log_info("config: ignored (no effect in olmo.c): %s", tc->ignored);
     return 0;
 fail:
     ycfg_free(&c);
     return -1;
+}
+
+int train_config_load(struct train_config *tc, const char *path, int n_overrides, char *const *overrides, int quiet) {
+    if (train_config_load_yaml(tc, path, n_overrides, overrides, NULL) < 0) return -1;
+    if (!quiet && tc->ignored[0]) olmo_log_info("config: ignored (no effect in olmo.c): %s", tc->ignored);
+    return 0;
 }
 
 void train_config_free(struct train_config *tc) {

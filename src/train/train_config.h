@@ -103,6 +103,10 @@ struct train_config {
  * with "--" or not). Logs the ignored keys once (olmo_log_info) unless quiet. 0 or -1 after olmo_err. */
 int train_config_load(struct train_config *tc, const char *path, int n_overrides, char *const *overrides,
                       int quiet);
+/* The same without logging, also giving the resolved tree as YAML text in *yaml (caller frees; the trainer stores
+ * and hashes it in checkpoints). */
+int train_config_load_yaml(struct train_config *tc, const char *path, int n_overrides, char *const *overrides,
+                           char **yaml);
 /* The same from an already loaded and resolved tree (tests; `olmo inspect`). */
 int train_config_from_tree(struct train_config *tc, const struct ycfg *c);
 void train_config_free(struct train_config *tc);

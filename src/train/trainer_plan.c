@@ -4,7 +4,6 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "formats/yaml_config.h"
 #include "train/checkpoint.h"
 #include "train/train_config.h"
 
@@ -30,21 +29,9 @@ static char *local_tokenizer(const char *ident, const char *config_path) {
 int trainer_plan_load(struct trainer_plan *p, const char *config_path, int n_overrides, char *const *overrides,
                       int world_size, int quiet) {
     memset(p, 0, sizeof *p);
-    struct ycfg y;
     struct train_config tc;
-    memset(&tc, 0, sizeof tc);
-    if (ycfg_load(&y, config_path) != 0) return -1;
+    if (train_config_load_yaml(&tc, config_path, n_overrides, overrides, &p->config_yaml) != 0) return -1;
     int rc = 0;
-    for (int i = 0; rc == 0 && i < n_overrides; i++) rc = ycfg_override(&y, overrides[i]);
-    if (rc == 0) rc = ycfg_resolve(&y);
-    if (rc == 0) rc = train_config_from_tree(&tc, &y);
-    if (rc != 0) {
-        ycfg_free(&y);
-        return -1;
-    }
-    p->config_yaml = ycfg_dump(&y);
-    ycfg_free(&y);
-    if (!p->config_yaml) { rc = -1; goto out; }
     ckpt_hash_text(p->config_yaml, p->config_hash);
 
     p->model = tc.model;
