@@ -26,7 +26,7 @@ MPI_LIBS := $(shell mpicc --showme:link)
 endif
 
 OPT ?= -O2
-CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -march=native -fopenmp -Wall -Wextra -Wno-unused-parameter \
+CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -march=native -fopenmp -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
           -Isrc $(PKG_CFLAGS) $(MPI_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS := $(PKG_LIBS) -ldnnl $(MPI_LIBS) -fopenmp -lpthread -lm
 ifeq ($(SAN),1)

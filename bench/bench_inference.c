@@ -77,9 +77,9 @@ static void fill_chunk(void *ctx, int64_t c, int thread) {
     struct fill_job *J = ctx;
     size_t b = (size_t)c * FILL_CHUNK, e = b + FILL_CHUNK < J->n ? b + FILL_CHUNK : J->n;
     uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(c + 1);
-    if (J->q8_scales) {   /* fp32 scales around 0.02/127 (random weights of std ~0.02) */
-        float *f = (float *)(J->p + b);
-        for (size_t i = 0; i < (e - b) / 4; i++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; f[i] = (float)(s % 1000 + 500) * 4e-7f; }
+    if (J->q8_scales) {   /* fp16 scales in [1.2e-4, 2.4e-4), around 0.02/127 (random weights of std ~0.02) */
+        uint16_t *f = (uint16_t *)(J->p + b);
+        for (size_t i = 0; i < (e - b) / 2; i++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; f[i] = (uint16_t)(0x0c00 + (s & 0x3ff)); }
         return;
     }
     uint16_t *h = (uint16_t *)(J->p + b);
@@ -135,8 +135,8 @@ static struct olmo_linear make_mat(enum olmo_dtype dt, int rows, int cols) {
         W.data = p;
     } else {
         size_t prows = ((size_t)rows + 15) / 16 * 16;   /* panels of 16 rows (linear.h) */
-        void *p = arena_take(prows * (size_t)cols), *s = arena_take(prows * (size_t)cols / OLMO_Q8_BLOCK * 4);
-        if (p && s) { fill(p, prows * (size_t)cols, 0); fill(s, prows * (size_t)cols / OLMO_Q8_BLOCK * 4, 1); }
+        void *p = arena_take(prows * (size_t)cols), *s = arena_take(prows * (size_t)cols / OLMO_Q8_BLOCK * 2);
+        if (p && s) { fill(p, prows * (size_t)cols, 0); fill(s, prows * (size_t)cols / OLMO_Q8_BLOCK * 2, 1); }
         W.data = s ? p : NULL;
         W.scales = s;
     }

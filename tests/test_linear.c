@@ -10,6 +10,7 @@
  *       error is then at most B = Σ_b (s_b/2)·Σ_{i in b} |w_i|, checked as |y - ref| <= B·1.001 + 2e-6·S.
  *   Q8 weights themselves: |w - q·scale| <= scale/2 per element. */
 #include "harness.h"
+#include "base/error.h"
 #include "model/kernels/linear.h"
 #include "model/kernels/linear_internal.h"
 #include "model/kernels/matmul.h"
@@ -147,7 +148,7 @@ TEST(linear_q8_weight_error_within_half_step) {
     for (int r = 0; r < 9; r++) {
         linear_row_f32(row, &Q, r);
         for (int i = 0; i < 96; i++) {
-            float s = Q.scales[(r / 16) * 16 * 3 + (i / 32) * 16 + r % 16];   /* panel order (linear.h) */
+            float s = olmo_f16_to_f32(Q.scales[(r / 16) * 16 * 3 + (i / 32) * 16 + r % 16]);   /* panel order (linear.h) */
             if (fabsf(row[i] - f[r * 96 + i]) > s * 0.5f * 1.0001f) ok = 0;
         }
     }
@@ -162,6 +163,23 @@ TEST(linear_q8_rejects_bad_row_length) {
     int rc = linear_quantize_q8(&Q, &W);
     free(buf);
     CHECK(rc == -1);
+}
+
+TEST(linear_q8_refuses_weights_beyond_fp16_scales) {
+    /* block scales are fp16: |w| above 127 * 65504 cannot be represented; say so instead of storing inf */
+    void *buf;
+    struct olmo_linear W = make_weight(OLMO_DTYPE_F32, 3, 64, 5, &buf), Q;
+    ((float *)buf)[70] = 1e7f;
+    int rc = linear_quantize_q8(&Q, &W);
+    CHECK(rc == -1);
+    CHECK(strstr(olmo_errmsg(), "fp16") != NULL);
+    ((float *)buf)[70] = 8e6f;   /* just inside: scale 62992 rounds to a finite fp16 */
+    CHECK(linear_quantize_q8(&Q, &W) == 0);
+    float row[64];
+    linear_row_f32(row, &Q, 1);
+    CHECK(fabsf(row[6] - 8e6f) <= 0.5f * 8e6f / 127 * 1.01f);
+    linear_free(&Q);
+    free(buf);
 }
 
 TEST(linear_large_values_and_zero_blocks_q8) {

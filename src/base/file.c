@@ -77,6 +77,13 @@ void olmo_mmap_close(struct olmo_mmap *m) {
     m->size = 0;
 }
 
+void olmo_mmap_release(const struct olmo_mmap *m, const void *p, size_t n) {
+    uintptr_t b = (uintptr_t)p, e = b + n, mb = (uintptr_t)m->data, me = mb + m->size;
+    if (!m->data || b < mb || e > me || e < b) return;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (b + pg - 1) & ~(pg - 1), z = e & ~(pg - 1);   /* whole pages */
+    if (z > a) madvise((void *)a, z - a, MADV_DONTNEED);
+}
+
 char *olmo_path_join(const char *dir, const char *name) {
     size_t a = strlen(dir), b = strlen(name);
     int slash = a > 0 && dir[a - 1] != '/';

@@ -19,6 +19,10 @@ struct olmo_mmap {
 };
 int olmo_mmap_open(struct olmo_mmap *m, const char *path);
 void olmo_mmap_close(struct olmo_mmap *m);
+/* Drops the whole pages inside [p, p+n) of m from this process's resident memory (MADV_DONTNEED) once a
+ * copy has been made of them: they stay valid, a later read fetches them from the file (page cache) again.
+ * Does nothing unless the range lies inside m, so it is safe to call on any pointer. */
+void olmo_mmap_release(const struct olmo_mmap *m, const void *p, size_t n);
 
 /* Atomic writing: open a temp file beside PATH, write through ->fp, then commit (fsync + rename) or abort
  * (unlink). Exactly one of commit/abort must be called. */

@@ -20,7 +20,7 @@ const char *model_cli_flags_help =
     "  -t, --threads N       OpenMP threads (default: all cores)\n"
     "  --ctx N               context length to allocate (default: what the run needs, at most max_position_embeddings;\n"
     "                        chat: 2048 at most)\n"
-    "  --quant q8            convert the projection weights to int8 (blocks of 32, fp32 scales) at load\n";
+    "  --quant q8            convert the projection weights to int8 (blocks of 32, fp16 scales) at load\n";
 
 static int need(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) return olmo_err("%s needs a value", argv[*i]);

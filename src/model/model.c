@@ -176,7 +176,7 @@ static uint64_t linear_bytes(const struct olmo_linear *W) {
     case OLMO_DTYPE_F32: return 4 * n;
     case OLMO_DTYPE_BF16:
     case OLMO_DTYPE_F16: return 2 * n;
-    case OLMO_DTYPE_Q8: return n + n / OLMO_Q8_BLOCK * 4;
+    case OLMO_DTYPE_Q8: return n + n / OLMO_Q8_BLOCK * 2;
     }
     return 0;
 }
@@ -240,11 +240,18 @@ int model_load(struct olmo_model *m, const char *dir, const struct model_load_op
     return 0;
 }
 
-static int quantize_one(struct olmo_linear *W) {
+/* Quantizes W in place. When W was a view of the memory-mapped checkpoint, its pages are then dropped from
+ * resident memory (they are read once here and never again: a tied embedding's rows fault back in on lookup),
+ * so a Q8 model's peak RSS is the Q8 copy plus one matrix of the file, not the whole file besides. */
+static int quantize_one(struct olmo_model *m, struct olmo_linear *W) {
     struct olmo_linear q;
+    const void *src = W->data;
+    size_t n = (size_t)linear_bytes(W);
+    int mapped = W->owned == NULL;
     if (linear_quantize_q8(&q, W) != 0) return -1;
     linear_free(W);
     *W = q;
+    for (int f = 0; mapped && f < m->st.n_files; f++) olmo_mmap_release(&m->st.files[f].map, src, n);
     return 0;
 }
 
@@ -253,11 +260,11 @@ int model_quantize_q8(struct olmo_model *m) {
         struct olmo_layer *ly = &m->layers[l];
         struct olmo_linear *all[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->w_gate, &ly->w_up, &ly->w_down};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-            if (all[i]->dtype != OLMO_DTYPE_Q8 && quantize_one(all[i]) != 0)
+            if (all[i]->dtype != OLMO_DTYPE_Q8 && quantize_one(m, all[i]) != 0)
                 return olmo_err_prefix("quantizing layer %d: ", l);
     }
     /* A tied lm_head gets its own Q8 copy; the embedding itself stays as stored for row lookups. */
-    if (m->lm_head.dtype != OLMO_DTYPE_Q8 && quantize_one(&m->lm_head) != 0) return olmo_err_prefix("quantizing lm_head: ");
+    if (m->lm_head.dtype != OLMO_DTYPE_Q8 && quantize_one(m, &m->lm_head) != 0) return olmo_err_prefix("quantizing lm_head: ");
     count_bytes(m);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -82,8 +83,9 @@ void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r) {
     case OLMO_DTYPE_Q8: {   /* panel order, see linear.h */
         int64_t nblk = n / OLMO_Q8_BLOCK, p = r / 16, l = r % 16;
         const uint8_t *d = (const uint8_t *)W->data + p * 16 * n + l * 4;
-        const float *s = W->scales + p * 16 * nblk + l;
-        for (int64_t i = 0; i < n; i++) out[i] = (float)((int)d[(i / 4) * 64 + i % 4] - 128) * s[(i / OLMO_Q8_BLOCK) * 16];
+        const uint16_t *s = W->scales + p * 16 * nblk + l;
+        for (int64_t i = 0; i < n; i++)
+            out[i] = (float)((int)d[(i / 4) * 64 + i % 4] - 128) * olmo_f16_to_f32(s[(i / OLMO_Q8_BLOCK) * 16]);
         break;
     }
     }
@@ -108,8 +110,8 @@ static float w_at(const struct olmo_linear *W, int64_t r, int64_t c) {
     case OLMO_DTYPE_F16: return olmo_f16_to_f32(((const uint16_t *)W->data)[r * n + c]);
     case OLMO_DTYPE_Q8: {
         const uint8_t *d = (const uint8_t *)W->data + (r / 16) * 16 * n + (r % 16) * 4;
-        const float *s = W->scales + (r / 16) * 16 * (n / OLMO_Q8_BLOCK) + r % 16;
-        return (float)((int)d[(c / 4) * 64 + c % 4] - 128) * s[(c / OLMO_Q8_BLOCK) * 16];
+        const uint16_t *s = W->scales + (r / 16) * 16 * (n / OLMO_Q8_BLOCK) + r % 16;
+        return (float)((int)d[(c / 4) * 64 + c % 4] - 128) * olmo_f16_to_f32(s[(c / OLMO_Q8_BLOCK) * 16]);
     }
     }
     return 0.0f;
@@ -129,17 +131,29 @@ void linear_forward_ref(float *y, const float *x, const struct olmo_linear *W, i
 
 uint64_t linear_q8_bytes(int64_t rows, int64_t cols) {
     uint64_t prow = (uint64_t)(rows + 15) / 16 * 16;
-    return prow * (uint64_t)cols + prow * (uint64_t)(cols / OLMO_Q8_BLOCK) * sizeof(float);
+    return prow * (uint64_t)cols + prow * (uint64_t)(cols / OLMO_Q8_BLOCK) * sizeof(uint16_t);
 }
 
-/* One 32-value block: scale amax/127, values rounded to nearest (even) and clamped to ±127, stored as q + 128
- * into the panel layout (d points at this row's first byte, k0 is the block's first column). */
-static void quantize_block(uint8_t *d, float *scale, const float *v, int64_t k0) {
+/* The block scale amax/127 rounded to fp16 (stored), and 1/that scale for quantizing, so the values are
+ * rounded against the scale the kernels will use. 0 when it does not fit fp16 (|w| above 127·65504). */
+static int block_scale(float amax, uint16_t *stored, float *inv) {
+    uint16_t h = olmo_f32_to_f16(amax / 127.0f);
+    if ((h & 0x7c00) == 0x7c00) return 0;   /* inf or NaN */
+    float s = olmo_f16_to_f32(h);
+    *stored = h;
+    *inv = s > 0 ? 1.0f / s : 0.0f;
+    return 1;
+}
+
+/* One 32-value block: fp16 scale amax/127, values rounded to nearest (even) and clamped to ±127, stored as
+ * q + 128 into the panel layout (d points at this row's first byte, k0 is the block's first column).
+ * Returns 0 when the block's scale does not fit fp16. */
+static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k0) {
+    float inv;
 #if defined(__AVX512F__)
     __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
     float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-    float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
-    *scale = s;
+    if (!block_scale(amax, scale, &inv)) return 0;
     __m512 iv = _mm512_set1_ps(inv);
     __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), off = _mm512_set1_epi32(128);
     uint32_t w[8];
@@ -151,14 +165,14 @@ static void quantize_block(uint8_t *d, float *scale, const float *v, int64_t k0)
 #else
     float amax = 0;
     for (int i = 0; i < OLMO_Q8_BLOCK; i++) amax = fmaxf(amax, fabsf(v[i]));
-    float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
-    *scale = s;
+    if (!block_scale(amax, scale, &inv)) return 0;
     for (int i = 0; i < OLMO_Q8_BLOCK; i++) {
         int64_t k = k0 + i;
         long v8 = lrintf(v[i] * inv);
         d[(k / 4) * 64 + k % 4] = (uint8_t)((v8 > 127 ? 127 : v8 < -127 ? -127 : v8) + 128);
     }
 #endif
+    return 1;
 }
 
 /* Memory for weights the kernels will stream at every token: 2 MB aligned and, when large, backed by
@@ -179,34 +193,44 @@ static void *weight_alloc(size_t n) {
 struct quant_job {
     const struct olmo_linear *src;
     uint8_t *q;
-    float *scales, *rowbuf;
+    uint16_t *scales;
+    float *rowbuf;
+    atomic_int out_of_range;   /* a block whose scale overflows fp16 */
 };
 
 static void quantize_panel(void *ctx, int64_t p, int thread) {
-    const struct quant_job *J = ctx;
+    struct quant_job *J = ctx;
     int64_t K = J->src->cols, nblk = K / OLMO_Q8_BLOCK;
     float *row = J->rowbuf + (size_t)thread * (size_t)K;
     for (int64_t r = p * 16; r < p * 16 + 16 && r < J->src->rows; r++) {
         linear_row_f32(row, J->src, r);
         uint8_t *d = J->q + p * 16 * K + (r % 16) * 4;
-        float *sc = J->scales + p * 16 * nblk + r % 16;
-        for (int64_t b = 0; b < nblk; b++) quantize_block(d, sc + b * 16, row + b * OLMO_Q8_BLOCK, b * OLMO_Q8_BLOCK);
+        uint16_t *sc = J->scales + p * 16 * nblk + r % 16;
+        for (int64_t b = 0; b < nblk; b++)
+            if (!quantize_block(d, sc + b * 16, row + b * OLMO_Q8_BLOCK, b * OLMO_Q8_BLOCK))
+                atomic_store(&J->out_of_range, 1);
     }
 }
 
 int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src) {
     if (src->cols % OLMO_Q8_BLOCK) return olmo_err("q8: row length %lld is not a multiple of %d", (long long)src->cols, OLMO_Q8_BLOCK);
     int64_t K = src->cols, nblk = K / OLMO_Q8_BLOCK, npanel = (src->rows + 15) / 16;
-    size_t qbytes = (size_t)(npanel * 16 * K), sbytes = (size_t)(npanel * 16 * nblk) * sizeof(float);
+    size_t qbytes = (size_t)(npanel * 16 * K), sbytes = (size_t)(npanel * 16 * nblk) * sizeof(uint16_t);
     uint8_t *mem = weight_alloc(qbytes + sbytes + 64);
     if (!mem) return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K);
     memset(mem, 128, qbytes);   /* padding rows: q = 0 */
     memset(mem + qbytes, 0, sbytes + 64);   /* padding rows: scale 0 */
-    struct quant_job J = {.src = src, .q = mem, .scales = (float *)(mem + ((qbytes + 63) & ~(size_t)63))};
+    struct quant_job J = {.src = src, .q = mem, .scales = (uint16_t *)(mem + ((qbytes + 63) & ~(size_t)63))};
+    atomic_init(&J.out_of_range, 0);
     J.rowbuf = olmo_malloc((size_t)olmo_pool_threads() * (size_t)K * sizeof(float));
     if (!J.rowbuf) { free(mem); return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K); }
     olmo_pool_for(npanel, quantize_panel, &J);
     free(J.rowbuf);
+    if (atomic_load(&J.out_of_range)) {
+        free(mem);
+        return olmo_err("q8: %lld x %lld matrix has weights beyond +-%g, outside the fp16 block scales' range "
+                        "(or infinite weights)", (long long)src->rows, (long long)K, 127.0 * 65504.0);
+    }
     *dst = (struct olmo_linear){.dtype = OLMO_DTYPE_Q8, .rows = src->rows, .cols = src->cols, .data = mem, .scales = J.scales, .owned = mem};
     return 0;
 }

@@ -2,13 +2,14 @@
  *
  * Weights stay as they are on disk (bf16 stays bf16: half the bytes to read per token); activations and
  * accumulation are fp32. T == 1 (decoding) is a bandwidth-bound GEMV; T > 1 (prefill) is a GEMM.
- * Q8 is olmo.c's int8 format: each row cut into blocks of OLMO_Q8_BLOCK values, each block int8 with one fp32
- * scale (value = q * scale), made from any other dtype by linear_quantize_q8.
+ * Q8 is olmo.c's int8 format: each row cut into blocks of OLMO_Q8_BLOCK values, each block int8 with one fp16
+ * scale (value = q * scale; 34 bytes per 32 weights, as llama.cpp's Q8_0), made from any other dtype by
+ * linear_quantize_q8.
  *
  * Q8 storage order (kernel-private: read rows with linear_row_f32, size with linear_q8_bytes). Rows are grouped
  * in panels of 16 (the last one padded with zero rows). Panel p holds its weights as data[p][cols/4][16][4]:
  * for every 4 consecutive columns, 4 bytes of each of the 16 rows, stored as unsigned q + 128; and its scales
- * as scales[p][cols/32][16]. That is the order AVX512-VNNI consumes (one 64-byte load = 16 rows x 4 columns)
+ * as fp16 scales[p][cols/32][16]. That is the order AVX512-VNNI consumes (one 64-byte load = 16 rows x 4 columns)
  * for one token and for many, so no repacking happens at run time. */
 #ifndef OLMO_KERNELS_LINEAR_H
 #define OLMO_KERNELS_LINEAR_H
@@ -23,7 +24,7 @@ struct olmo_linear {
     enum olmo_dtype dtype;
     int64_t rows, cols;       /* W is [rows = out_features][cols = in_features], row-major */
     const void *data;         /* rows*cols elements (often points into a mmapped checkpoint) */
-    const float *scales;      /* Q8 only: panel-ordered scales (see above) */
+    const uint16_t *scales;   /* Q8 only: panel-ordered fp16 scales (see above) */
     void *owned;              /* memory this struct owns (quantized copies), freed by linear_free */
 };
 

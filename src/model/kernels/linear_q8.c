@@ -1,4 +1,4 @@
-/* linear_q8.c — y = x·Wᵀ for Q8 weights (linear.h: panels of 16 rows, unsigned q+128, per-32-block scales),
+/* linear_q8.c — y = x·Wᵀ for Q8 weights (linear.h: panels of 16 rows, unsigned q+128, fp16 per-32-block scales),
  * one token (decode) or many (prefill), with AVX512-VNNI.
  *
  * The activations are quantized once per call: int8 per 32-block of each token, scale amax/127 (the same
@@ -6,7 +6,8 @@
  * does both cases: a tile of NP panels (16 rows each, one zmm of int32 per panel: lanes = rows) by NT tokens.
  * Per 32-column block it runs 8 vpdpbusd per (panel, token) — each a 64-byte weight load (16 rows x 4
  * columns) against a 4-byte broadcast of the token's activations — starting from the block's correction,
- * then scales the exact int32 block sums by w_scale·x_scale into fp32 accumulators.
+ * then scales the exact int32 block sums by w_scale·x_scale into fp32 accumulators (the 16 rows' fp16 weight
+ * scales of a block are one 32-byte load, widened with vcvtph2ps).
  *   decode : NP = 4, NT = 1 (4 independent chains, 4 weight streams); memory-bound.
  *   prefill: NP = 2, NT = 6 (12 int32 + 12 fp32 accumulators); a panel pair (2·16·cols bytes) stays in L2
  *            while every token tile passes over it; compute-bound. */
@@ -48,7 +49,7 @@ static void quantize_tokens(struct q8_act *a, const float *x, int T, int64_t tb,
 }
 
 /* y[t][16·p + lane] for p < NP, t < NT; W points at the first panel, S at its scales. */
-ALWAYS_INLINE void q8_tile(float *y, int64_t ldy, int64_t rows_left, const uint8_t *W, const float *S, int64_t K,
+ALWAYS_INLINE void q8_tile(float *y, int64_t ldy, int64_t rows_left, const uint8_t *W, const uint16_t *S, int64_t K,
                            const struct q8_act *a, int64_t t0, const int NP, const int NT) {
     const int64_t nblk = K / OLMO_Q8_BLOCK, pstride = 16 * K, sstride = 16 * nblk;
     __m512 f[4][6];
@@ -80,7 +81,7 @@ ALWAYS_INLINE void q8_tile(float *y, int64_t ldy, int64_t rows_left, const uint8
         }
 #pragma GCC unroll 4
         for (int p = 0; p < NP; p++) {
-            __m512 ws = _mm512_load_ps(S + p * sstride + b * 16);
+            __m512 ws = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(S + p * sstride + b * 16)));
 #pragma GCC unroll 6
             for (int t = 0; t < NT; t++) {
                 __m512 sc = _mm512_mul_ps(ws, _mm512_set1_ps(a->xs[t0 * nblk + b * NT + t]));
@@ -125,7 +126,7 @@ static void decode_chunk(void *ctx, int64_t chunk, int thread) {
     const struct q8_job *J = ctx;
     int64_t K = J->W->cols, nblk = K / OLMO_Q8_BLOCK, rows = J->W->rows;
     const uint8_t *W = J->W->data;
-    const float *S = J->W->scales;
+    const uint16_t *S = J->W->scales;
     int64_t p0 = chunk * J->chunk_panels, p1 = p0 + J->chunk_panels;
     if (p1 > J->npanel) p1 = J->npanel;
     int64_t p = p0;
@@ -136,7 +137,7 @@ static void decode_chunk(void *ctx, int64_t chunk, int thread) {
 }
 
 /* the same tile for a token count known only at run time (the last, partial tile of tokens) */
-static void tile_nt(float *y, int64_t ldy, int64_t rows_left, const uint8_t *W, const float *S, int64_t K,
+static void tile_nt(float *y, int64_t ldy, int64_t rows_left, const uint8_t *W, const uint16_t *S, int64_t K,
                     const struct q8_act *a, int64_t t0, int np, int nt) {
 #define Q8_CASE(n)                                                                                      \
     case n:                                                                                             \
@@ -152,13 +153,13 @@ static void prefill_chunk(void *ctx, int64_t chunk, int thread) {
     const struct q8_job *J = ctx;
     int64_t K = J->W->cols, nblk = K / OLMO_Q8_BLOCK, rows = J->W->rows;
     const uint8_t *W = J->W->data;
-    const float *S = J->W->scales;
+    const uint16_t *S = J->W->scales;
     int64_t p0 = chunk * J->chunk_panels, p1 = p0 + J->chunk_panels;
     if (p1 > J->npanel) p1 = J->npanel;
     for (int64_t p = p0; p < p1; p += 2) {
         int np = p + 2 <= p1 ? 2 : 1;
         const uint8_t *Wp = W + p * 16 * K;
-        const float *Sp = S + p * 16 * nblk;
+        const uint16_t *Sp = S + p * 16 * nblk;
         int64_t t = 0;
         for (; t + Q8_NT <= J->T; t += Q8_NT) {
             float *y = J->y + t * rows + 16 * p;
