@@ -5,7 +5,7 @@
 #include "formats/safetensors.h"
 #include "base/error.h"
 #include "base/mem.h"
-#include "model/kernels/linear.h"
+#include "base/half.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -35,6 +35,22 @@ const char *st_shape_str(const struct st_tensor *t, char *buf, size_t n) {
         at += (size_t)snprintf(buf + at, n - at, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
     if (at < n) snprintf(buf + at, n - at, "]");
     return buf;
+}
+
+int st_tensor_to_f32(float *dst, const struct st_tensor *t, const char *where) {
+    const uint8_t *src = t->data;
+    uint16_t h;
+    switch (t->dtype) {
+    case ST_F32: memcpy(dst, src, (size_t)t->numel * 4); return 0;
+    case ST_BF16:
+        for (int64_t i = 0; i < t->numel; i++) { memcpy(&h, src + 2 * i, 2); dst[i] = olmo_bf16_to_f32(h); }
+        return 0;
+    case ST_F16:
+        for (int64_t i = 0; i < t->numel; i++) { memcpy(&h, src + 2 * i, 2); dst[i] = olmo_f16_to_f32(h); }
+        return 0;
+    default:
+        return olmo_err("%s: tensor %s has dtype %s; expected F32, BF16 or F16", where, t->name, st_dtype_name(t->dtype));
+    }
 }
 
 static uint64_t read_le64(const uint8_t *p) {

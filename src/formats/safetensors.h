@@ -68,6 +68,9 @@ const char *st_dtype_name(enum st_dtype t);
 size_t st_dtype_size(enum st_dtype t);
 /* "F32" → ST_F32; -1 if unknown. */
 int st_dtype_from_name(const char *name);
+/* All numel values of a F32, BF16 or F16 tensor as fp32 into dst (the data may be unaligned: a mapped file);
+ * any other dtype: -1 with a message naming `where` and the tensor. */
+int st_tensor_to_f32(float *dst, const struct st_tensor *t, const char *where);
 /* Shape as "[2, 3]" into buf (for messages). */
 const char *st_shape_str(const struct st_tensor *t, char *buf, size_t n);
 

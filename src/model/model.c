@@ -77,20 +77,8 @@ static int get_linear(struct loader *L, struct olmo_linear *W, const char *name,
 
 /* A 1-D norm weight converted to fp32 into dst[n]. */
 static int get_vec(struct loader *L, float *dst, const char *name, int64_t n) {
-    const struct st_tensor *t = want(L, name, 1, n, 0);
-    if (!t) return -1;
-    const uint8_t *p = t->data;
-    for (int64_t i = 0; i < n; i++) {
-        uint16_t u16;
-        float f;
-        switch (t->dtype) {
-        case ST_F32: memcpy(&f, p + 4 * i, 4); break;
-        case ST_BF16: memcpy(&u16, p + 2 * i, 2); f = olmo_bf16_to_f32(u16); break;
-        default: memcpy(&u16, p + 2 * i, 2); f = olmo_f16_to_f32(u16); break;
-        }
-        dst[i] = f;
-    }
-    return 0;
+    const struct st_tensor *t = want(L, name, 1, n, 0);   /* want() accepts only F32, BF16, F16 */
+    return t ? st_tensor_to_f32(dst, t, "checkpoint") : -1;
 }
 
 static int load_weights(struct olmo_model *m, struct loader *L) {

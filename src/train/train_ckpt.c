@@ -107,31 +107,6 @@ int train_ckpt_save(const struct train_model *m, const struct train_state *st, c
     return ckpt_commit(&w);
 }
 
-/* Converts one stored tensor into fp32 floats. */
-static int to_f32(float *dst, const struct st_tensor *t, const char *where) {
-    const uint8_t *src = t->data;
-    switch (t->dtype) {
-    case ST_F32: memcpy(dst, src, (size_t)t->numel * 4); return 0;
-    case ST_BF16:
-        for (int64_t i = 0; i < t->numel; i++) {
-            uint16_t h;
-            memcpy(&h, src + 2 * i, 2);
-            dst[i] = olmo_bf16_to_f32(h);
-        }
-        return 0;
-    case ST_F16:
-        for (int64_t i = 0; i < t->numel; i++) {
-            uint16_t h;
-            memcpy(&h, src + 2 * i, 2);
-            dst[i] = olmo_f16_to_f32(h);
-        }
-        return 0;
-    default:
-        return olmo_err("%s: tensor %s has dtype %s; expected F32, BF16 or F16", where, t->name,
-                        st_dtype_name(t->dtype));
-    }
-}
-
 static int check_shape(const struct train_param *p, const struct st_tensor *t, const char *where) {
     int ok = t->ndim == p->ndim;
     for (int d = 0; ok && d < p->ndim; d++) ok = t->shape[d] == p->shape[d];
@@ -160,7 +135,7 @@ static int read_tensors(struct train_model *m, float *buf, const struct st_set *
             }
             return olmo_err("%s: tensor %s is missing (the training config's architecture needs it)", where, name);
         }
-        if (check_shape(p, t, where) != 0 || to_f32(buf + p->offset, t, where) != 0) return -1;
+        if (check_shape(p, t, where) != 0 || st_tensor_to_f32(buf + p->offset, t, where) != 0) return -1;
     }
     if (s->n_tensors != (int64_t)m->n_tensors * n_suffixes) {
         for (int64_t j = 0; j < s->n_tensors; j++) {

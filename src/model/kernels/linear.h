@@ -14,6 +14,8 @@
 #ifndef OLMO_KERNELS_LINEAR_H
 #define OLMO_KERNELS_LINEAR_H
 
+#include "base/half.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,18 +54,5 @@ int linear_rehome(struct olmo_linear *W, int drop_source);
 uint64_t linear_q8_bytes(int64_t rows, int64_t cols);
 /* Reads row r of W into out[cols] as fp32 (embedding lookups, tests). */
 void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r);
-
-/* Element conversions used across the code base. */
-static inline float olmo_bf16_to_f32(uint16_t h) {
-    union { uint32_t u; float f; } v = {.u = (uint32_t)h << 16};
-    return v.f;
-}
-static inline uint16_t olmo_f32_to_bf16(float f) {   /* round to nearest even, NaN kept NaN */
-    union { uint32_t u; float f; } v = {.f = f};
-    if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40);
-    return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1)) >> 16);
-}
-float olmo_f16_to_f32(uint16_t h);
-uint16_t olmo_f32_to_f16(float f);
 
 #endif
