@@ -17,7 +17,7 @@ const char *model_cli_flags_help =
     "  --top-k K             keep the K most likely tokens (0 = all)\n"
     "  --top-p P             nucleus sampling mass (1 = all)\n"
     "  -s, --seed S          sampling seed (default 0)\n"
-    "  -t, --threads N       OpenMP threads (default: all cores)\n"
+    "  -t, --threads N       compute threads (default: the cores this process may use)\n"
     "  --ctx N               context length to allocate (default: what the run needs, at most max_position_embeddings;\n"
     "                        chat: 2048 at most)\n"
     "  --quant q8            convert the projection weights to int8 (blocks of 32, fp16 scales) at load\n";
