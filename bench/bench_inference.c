@@ -251,9 +251,10 @@ static int write_checkpoint(const char *dir, const struct shape *S) {
                "\"intermediate_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d, "
                "\"num_key_value_heads\": %d, \"vocab_size\": %d, \"max_position_embeddings\": 4096, "
                "\"rms_norm_eps\": 1e-06, \"rope_theta\": 500000.0, \"rope_scaling\": null, \"attention_bias\": false, "
-               "\"tie_word_embeddings\": false, \"bos_token_id\": null, \"eos_token_id\": 100257, \"pad_token_id\": 100277, "
+               "\"tie_word_embeddings\": false, \"bos_token_id\": null, \"eos_token_id\": %d, \"pad_token_id\": %d, "
                "\"hidden_act\": \"silu\", \"torch_dtype\": \"bfloat16\"}\n",
-            S->d, S->ff, S->layers, S->heads, S->kv_heads, S->vocab);
+            S->d, S->ff, S->layers, S->heads, S->kv_heads, S->vocab,
+            S->vocab > 100257 ? 100257 : S->vocab - 1, S->vocab > 100277 ? 100277 : S->vocab - 2);   /* dolma2's ids */
     if (fclose(f)) return olmo_err_errno("bench: cannot write %s", path);
     size_t maxel = (size_t)S->vocab * (size_t)S->d;
     if ((size_t)S->ff * (size_t)S->d > maxel) maxel = (size_t)S->ff * (size_t)S->d;
@@ -526,9 +527,11 @@ int main(int argc, char **argv) {
         }
         if (rc) return 1;
     }
-    printf("tokens/s: best of %d decode and %d prefill passes, wall clock. tok per CPU-s: tokens per CPU-second the\n"
-           "process used in that pass (all threads), which other processes on the machine disturb less; with N threads\n"
-           "on N free cores, tokens/s approaches N times it. llama.cpp: its figures on this machine, 1B shape, 2 threads.\n",
-           decode, prefill_reps);
+    if (standin || model)
+        printf("tokens/s: best of %d decode and %d prefill passes, wall clock. tok per CPU-s: tokens per CPU-second the\n"
+               "process used in that pass (all threads), which other processes on the machine disturb less; with N threads\n"
+               "on N free cores, tokens/s approaches N times it. llama.cpp: its figures on this machine, 1B shape, 2 threads\n"
+               "(bench/llama_cpp_peer.sh measures it side by side instead).\n",
+               decode, prefill_reps);
     return 0;
 }

@@ -5,6 +5,7 @@
 #
 #   bench/llama_cpp_peer.sh [--shape 1b|tiny|7b] [--threads 2] [--decode 32] [--prompt 512] [--rounds 3]
 #                           [--dtype bf16|q8|all] [--keep] [--workdir DIR] [--install-only] [--no-check]
+#                           [--llama-flash-attn off|on|auto]
 #
 # 1. installs llama.cpp's prebuilt CPU libraries through npm (node-llama-cpp + @node-llama-cpp/linux-x64, 85 MB,
 #    no CUDA/Vulkan packages) into $OLMO_PEER_DIR (default bench/peers, git-ignored), once;
@@ -23,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SHAPE=1b THREADS=2 DECODE=32 PROMPT=512 ROUNDS=3 DTYPE=all KEEP=0 WORK= INSTALL_ONLY=0 CHECK=1
+SHAPE=1b THREADS=2 DECODE=32 PROMPT=512 ROUNDS=3 DTYPE=all KEEP=0 WORK= INSTALL_ONLY=0 CHECK=1 FA=off
 while [ $# -gt 0 ]; do
   case $1 in
     --shape) SHAPE=$2; shift ;;
@@ -36,6 +37,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1 ;;
     --install-only) INSTALL_ONLY=1 ;;
     --no-check) CHECK=0 ;;
+    --llama-flash-attn) FA=$2; shift ;;
     *) echo "llama_cpp_peer.sh: unknown option $1 (see the comment at the top)" >&2; exit 2 ;;
   esac
   shift
@@ -109,7 +111,7 @@ run_olmo() {   # dtype round
 run_llama() {   # dtype round
   local out
   out=$(node bench/llama_peer.mjs bench "$WORK/$1.gguf" --threads "$THREADS" --prompt "$PROMPT" --decode "$DECODE" \
-        --reps 2 --vocab "$VOCAB")
+        --reps 2 --vocab "$VOCAB" --flash-attn "$FA")
   node -e '
     const j = JSON.parse(process.argv[1]), [dt, r, la] = process.argv.slice(2);
     console.log(`${dt}\tdecode\t${r}\tllama.cpp\t${j.decode_tps.toFixed(2)}\t-\t${la}`);
@@ -127,7 +129,8 @@ done
 echo
 echo "OLMo-2 $SHAPE shape, random weights, $THREADS threads; decode: $DECODE tokens from an empty cache (mean);"
 echo "prefill: a $PROMPT-token prompt in one call (best of 2); tokens/s; ratio = olmo.c / llama.cpp; read GB/s: a"
-echo "streaming read over the mapped checkpoint in olmo.c's run of that round; load: 1-minute load average."
+echo "streaming read over the mapped checkpoint in olmo.c's run of that round; load: 1-minute load average;"
+echo "llama.cpp: node-llama-cpp $NLC_VERSION's libllama (CPU, GGUF memory-mapped, f16 KV cache, flash attention $FA)."
 awk -F'\t' '
   { key = $1 " " $2; v[key, $4, $3] = $5; if ($6 != "-") bw[key, $3] = $6; la[key, $3] = $7; keys[key] = 1; if ($3 > n) n = $3 }
   function sortnum(a, m,   i, j, t) { for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t } }

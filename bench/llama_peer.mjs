@@ -2,6 +2,7 @@
 // build/bench/peer_gguf, for bench/llama_cpp_peer.sh and tests/llama_peer.test.sh (docs/bench-peers.md).
 //
 //   node bench/llama_peer.mjs bench  GGUF [--threads N] [--prompt P] [--decode N] [--reps R] [--vocab V]
+//                                   [--flash-attn on|off|auto]   (default off; docs/bench-peers.md)
 //       one JSON line: prefill tok/s (best of R passes of a P-token prompt in one batch from an empty cache, as
 //       llama-bench pp), decode tok/s (N tokens from an empty cache, one llama_decode each with the last token's
 //       logits computed and sampled greedily, mean over the N tokens, as llama-bench tg), load seconds.
@@ -25,7 +26,7 @@ if (!fs.existsSync(entry)) {
 const {getLlama, LlamaLogLevel} = await import(url.pathToFileURL(entry).href);
 
 function opts(argv) {
-    const o = {threads: 2, prompt: 512, decode: 32, reps: 2, prefill: 0, tokens: null, vocab: 50000};
+    const o = {threads: 2, prompt: 512, decode: 32, reps: 2, prefill: 0, tokens: null, vocab: 50000, fa: false};
     for (let i = 0; i < argv.length; i++) {
         const k = argv[i], v = argv[i + 1];
         if (k === "--threads") o.threads = +v;
@@ -33,6 +34,7 @@ function opts(argv) {
         else if (k === "--decode") o.decode = +v;
         else if (k === "--reps") o.reps = +v;
         else if (k === "--vocab") o.vocab = +v;
+        else if (k === "--flash-attn") o.fa = v === "on" ? true : v === "off" ? false : "auto";
         else if (k === "--prefill") o.prefill = +v;
         else if (k === "--tokens") o.tokens = v.split(",").map(Number);
         else throw new Error(`llama_peer: unknown option ${k}`);
@@ -41,12 +43,12 @@ function opts(argv) {
     return o;
 }
 
-async function open(gguf, threads, contextSize, batchSize) {
+async function open(gguf, threads, contextSize, batchSize, fa = false) {
     const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error, maxThreads: threads});
     const t = performance.now();
     const model = await llama.loadModel({modelPath: gguf, gpuLayers: 0, useMmap: true});
     const context = await model.createContext({contextSize, batchSize, threads: {ideal: threads, min: threads},
-                                               sequences: 1, flashAttention: false});
+                                               sequences: 1, flashAttention: fa});
     // loadModel maps the file; the first evaluation faults the pages in, as olmo.c's warm-up token does
     return {llama, model, context, seq: context.getSequence(), loadS: (performance.now() - t) / 1e3};
 }
@@ -56,7 +58,7 @@ const ids = (n, vocab) => Array.from({length: n}, (_, i) => (i * 7919) % Math.mi
 
 async function bench(gguf, o) {
     const ctxSize = Math.max(o.prompt, o.decode) + 16;
-    const e = await open(gguf, o.threads, ctxSize, Math.max(o.prompt, 1));
+    const e = await open(gguf, o.threads, ctxSize, Math.max(o.prompt, 1), o.fa);
     const toks = ids(Math.max(o.prompt, o.decode), o.vocab);
     const last = (n) => [...toks.slice(0, n - 1), [toks[n - 1], {generateNext: {token: true}}]];
     // warm-up: pages, threads, graph buffers, and the sampling path's first use (which stalls for a second or
@@ -82,7 +84,7 @@ async function bench(gguf, o) {
     const dec = (performance.now() - t) / 1e3;
     await e.seq.clearHistory();
     console.log(JSON.stringify({prefill_tps: o.reps > 0 ? o.prompt / bestPre : null, decode_tps: o.decode / dec,
-                                load_s: e.loadS, threads: o.threads}));
+                                load_s: e.loadS, threads: o.threads, flash_attn: o.fa}));
     await e.context.dispose();
     await e.model.dispose();
 }
