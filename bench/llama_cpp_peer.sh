@@ -118,9 +118,12 @@ run_llama() {   # dtype round
     console.log(`${dt}\tprefill\t${r}\tllama.cpp\t${j.prefill_tps.toFixed(1)}\t-\t${la}`);' \
     "$out" "$1" "$2" "$(cut -d' ' -f1 /proc/loadavg)" >> "$R"
 }
+others() {   # other processes using more than 20 % of a core right now (the load average counts ours too)
+  top -bn2 -d0.5 -o %CPU | awk '/^top -/ { n++ } n == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 20 { printf "%s %s%%  ", $12, $9 }'
+}
 for r in $(seq 1 "$ROUNDS"); do
   for dt in $DTYPES; do
-    echo "== round $r/$ROUNDS, $dt (load average $(cut -d' ' -f1 /proc/loadavg))"
+    echo "== round $r/$ROUNDS, $dt (load average $(cut -d' ' -f1 /proc/loadavg); other busy processes: $(others))"
     if [ $((r % 2)) = 1 ]; then run_olmo $dt $r; run_llama $dt $r; else run_llama $dt $r; run_olmo $dt $r; fi
   done
 done

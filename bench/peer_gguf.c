@@ -148,9 +148,9 @@ static int convert(const char *dir, const char *out, int type) {
     int cap = 3 + 11 * c.n_layers, n = 0;
     struct out_tensor *o = calloc((size_t)cap, sizeof *o);
     if (!o) { st_close(&st); return olmo_err("peer_gguf: out of memory"); }
-    rc |= add(o, &n, &st, "model.embed_tokens.weight", "token_embd.weight", type);
-    rc |= add(o, &n, &st, "model.norm.weight", "output_norm.weight", type);
-    rc |= add(o, &n, &st, c.tie_embeddings ? "model.embed_tokens.weight" : "lm_head.weight", "output.weight", type);
+    rc = add(o, &n, &st, "model.embed_tokens.weight", "token_embd.weight", type);
+    if (rc == 0) rc = add(o, &n, &st, "model.norm.weight", "output_norm.weight", type);
+    if (rc == 0) rc = add(o, &n, &st, c.tie_embeddings ? "model.embed_tokens.weight" : "lm_head.weight", "output.weight", type);
     static const char *map[][2] = {
         {"self_attn.q_proj", "attn_q"}, {"self_attn.k_proj", "attn_k"}, {"self_attn.v_proj", "attn_v"},
         {"self_attn.o_proj", "attn_output"}, {"self_attn.q_norm", "attn_q_norm"}, {"self_attn.k_norm", "attn_k_norm"},
