@@ -114,6 +114,9 @@ run_llama() {   # dtype round
         --reps 2 --vocab "$VOCAB" --flash-attn "$FA")
   node -e '
     const j = JSON.parse(process.argv[1]), [dt, r, la] = process.argv.slice(2);
+    if (j.decode_tps_llama_internal)
+      console.error(`   llama.cpp ${dt} decode ${j.decode_tps.toFixed(2)} tok/s through the binding, ` +
+                    `${j.decode_tps_llama_internal.toFixed(2)} by its own counters`);
     console.log(`${dt}\tdecode\t${r}\tllama.cpp\t${j.decode_tps.toFixed(2)}\t-\t${la}`);
     console.log(`${dt}\tprefill\t${r}\tllama.cpp\t${j.prefill_tps.toFixed(1)}\t-\t${la}`);' \
     "$out" "$1" "$2" "$(cut -d' ' -f1 /proc/loadavg)" >> "$R"

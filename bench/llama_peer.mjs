@@ -5,7 +5,8 @@
 //                                   [--flash-attn on|off|auto]   (default off; docs/bench-peers.md)
 //       one JSON line: prefill tok/s (best of R passes of a P-token prompt in one batch from an empty cache, as
 //       llama-bench pp), decode tok/s (N tokens from an empty cache, one llama_decode each with the last token's
-//       logits computed and sampled greedily, mean over the N tokens, as llama-bench tg), load seconds.
+//       logits computed and sampled greedily, mean over the N tokens, as llama-bench tg), the same decode as
+//       llama.cpp's own performance counters time it (without the binding), load seconds.
 //   node bench/llama_peer.mjs logits GGUF OUT.f32 --tokens a,b,c,... --prefill P [--threads N]
 //       feeds tokens[0..P) in one batch (logits at every position), then each later token alone; writes the
 //       logits as raw float32 [n_tokens][vocab] (the layout build/bench/peer_logits writes for olmo.c).
@@ -43,12 +44,19 @@ function opts(argv) {
     return o;
 }
 
+// llama.cpp's log lines (info and up), kept to read its own timings (llama_perf_context_print)
+const logs = [];
+
 async function open(gguf, threads, contextSize, batchSize, fa = false) {
-    const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error, maxThreads: threads});
+    const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.info, maxThreads: threads,
+                                  logger: (level, msg) => {
+                                      logs.push(msg);
+                                      if (level === "error" || level === "fatal") process.stderr.write(msg);
+                                  }});
     const t = performance.now();
     const model = await llama.loadModel({modelPath: gguf, gpuLayers: 0, useMmap: true});
     const context = await model.createContext({contextSize, batchSize, threads: {ideal: threads, min: threads},
-                                               sequences: 1, flashAttention: fa});
+                                               sequences: 1, flashAttention: fa, performanceTracking: true});
     // loadModel maps the file; the first evaluation faults the pages in, as olmo.c's warm-up token does
     return {llama, model, context, seq: context.getSequence(), loadS: (performance.now() - t) / 1e3};
 }
@@ -82,8 +90,16 @@ async function bench(gguf, o) {
         if (++n >= o.decode) break;
     }
     const dec = (performance.now() - t) / 1e3;
+    // llama.cpp's own count of the same decode (time inside its single-token llama_decode calls, as llama-bench
+    // measures): the difference to the wall clock above is what the JavaScript binding adds
+    logs.length = 0;
+    e.context.printTimings();
+    await new Promise((r) => setTimeout(r, 20));
+    const m = logs.join("").match(/\beval time =\s*([0-9.]+) ms \/\s*([0-9]+) runs/);
+    const internal = m && +m[2] >= o.decode ? +m[2] / (+m[1] / 1e3) : null;
     await e.seq.clearHistory();
     console.log(JSON.stringify({prefill_tps: o.reps > 0 ? o.prompt / bestPre : null, decode_tps: o.decode / dec,
+                                decode_tps_llama_internal: internal,
                                 load_s: e.loadS, threads: o.threads, flash_attn: o.fa}));
     await e.context.dispose();
     await e.model.dispose();
