@@ -38,11 +38,14 @@ LIB_SRC := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+# bench/peer_*.c: helpers of the side-by-side peer benchmarks (bench/llama_cpp_peer.sh), also used by a test
+PEER_SRC := $(sort $(wildcard bench/peer_*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+PEER_BIN := $(PEER_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all test check bench clean deps san-test fuzz
 all: $(BUILD)/olmo
@@ -68,7 +71,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libolmo.a
 	$(CC) $(CFLAGS) -Ibench -MMD -MP -o $@ $< $(BUILD)/libolmo.a $(LDLIBS)
 
 # The suite: unit-test binaries and shell integration tests (tests/*.test.sh), one closing line.
-test: $(BUILD)/olmo $(TEST_BIN)
+test: $(BUILD)/olmo $(TEST_BIN) $(PEER_BIN)
 	OLMO_SANITIZED=$(SAN) bash tests/run.sh $(BUILD)
 
 san-test:
@@ -79,7 +82,7 @@ check:
 	$(MAKE) test
 	$(MAKE) SAN=1 test
 
-bench: $(BUILD)/olmo $(BENCH_BIN)
+bench: $(BUILD)/olmo $(BENCH_BIN) $(PEER_BIN)
 
 deps:
 	bash scripts/install-deps.sh

@@ -1,9 +1,10 @@
 /* bench_inference.c — decode and prefill speed at the real OLMo-2 1B / 7B shapes with random weights, next to
  * the machine's measured read bandwidth and llama.cpp's figures on this machine (issue 3).
  *
- *   build/bench/bench_inference [--shape 1b|7b] [--threads N] [--dtype bf16|q8|all] [--prompt T]
+ *   build/bench/bench_inference [--shape 1b|7b|tiny] [--threads N] [--dtype bf16|q8|all] [--prompt T]
  *                               [--decode N] [--prefill-reps N] [--hugepages 0|1] [--busy] [--dpbf16]
  *                               [--standin 0|1] [--model 0|1] [--rehome 0|1|2] [--distinct-layers N]
+ *                               [--write-checkpoint DIR] [--model-dir DIR]
  *
  * (1) stand-in (--standin 1): every linear layer of one forward pass (q, k, v, o, gate, up, down per layer, and
  *     the lm_head for the last token only, as generation needs) through linear_forward, on random weights in one
@@ -14,10 +15,15 @@
  * (2) model (--model 1): a random OLMo-2 checkpoint of the real shape written as bf16 safetensors to $TMPDIR
  *     (removed afterwards), model_load (memory-mapped), model_forward: prefill of the prompt in one call, then
  *     decode from an empty cache (mean per token). bf16 as mapped (4 KB pages) and/or moved to huge pages with
- *     linear_rehome (--rehome 0|1|2 = as mapped | moved | both), and Q8 (quantized at load).
+ *     linear_rehome (--rehome 0|1|2 = as mapped | moved | both), and Q8 (quantized at load). The decode row's
+ *     read GB/s is a streaming read over the checkpoint's mapped file right after the decode.
+ *     --write-checkpoint DIR writes the random checkpoint into DIR and keeps it (with --model 0: nothing else
+ *     runs); --model-dir DIR measures an existing checkpoint instead of writing one (bench/llama_cpp_peer.sh
+ *     writes one, converts it to GGUF and alternates this with llama.cpp on the same weights).
  * Printed: tokens/s, llama.cpp's figure (1B, 2 threads, this machine), effective bandwidth = weight bytes per
  * token x tokens/s, measured read bandwidth, peak RSS, tokens per CPU-second. */
 #include "base/error.h"
+#include "base/file.h"
 #include "formats/safetensors.h"
 #include "model/kernels/linear.h"
 #include "model/kernels/linear_internal.h"
@@ -46,6 +52,7 @@ struct shape { const char *name; int d, layers, heads, kv_heads, ff, vocab; };
 static const struct shape SHAPES[] = {
     {"1b", 2048, 16, 16, 16, 8192, 100352},    /* OLMo-2-0425-1B */
     {"7b", 4096, 32, 32, 32, 11008, 100352},   /* OLMo-2-1124-7B */
+    {"tiny", 128, 2, 4, 2, 256, 4096},         /* seconds: for trying bench/llama_cpp_peer.sh end to end */
 };
 
 /* llama.cpp on this machine, OLMo-2 1B shape, 2 threads (issue 3) */
@@ -234,7 +241,7 @@ static void stop_spinner(pid_t p) {
 /* ---- the whole model through model_load / model_forward ---- */
 
 /* Writes DIR/config.json and DIR/model.safetensors: an OLMo-2 checkpoint of shape S in bf16 with random
- * weights (every matrix borrows a prefix of one random buffer; norm weights are 1). */
+ * weights (every matrix is a window of one random buffer at its own offset; norm weights in [0.75, 1.25)). */
 static int write_checkpoint(const char *dir, const struct shape *S) {
     char path[1024];
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -244,22 +251,29 @@ static int write_checkpoint(const char *dir, const struct shape *S) {
                "\"intermediate_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d, "
                "\"num_key_value_heads\": %d, \"vocab_size\": %d, \"max_position_embeddings\": 4096, "
                "\"rms_norm_eps\": 1e-06, \"rope_theta\": 500000.0, \"rope_scaling\": null, \"attention_bias\": false, "
-               "\"tie_word_embeddings\": false, \"bos_token_id\": null, \"eos_token_id\": 100257, \"pad_token_id\": 100277, "
+               "\"tie_word_embeddings\": false, \"bos_token_id\": null, \"eos_token_id\": %d, \"pad_token_id\": %d, "
                "\"hidden_act\": \"silu\", \"torch_dtype\": \"bfloat16\"}\n",
-            S->d, S->ff, S->layers, S->heads, S->kv_heads, S->vocab);
+            S->d, S->ff, S->layers, S->heads, S->kv_heads, S->vocab,
+            S->vocab > 100257 ? 100257 : S->vocab - 1, S->vocab > 100277 ? 100277 : S->vocab - 2);   /* dolma2's ids */
     if (fclose(f)) return olmo_err_errno("bench: cannot write %s", path);
     size_t maxel = (size_t)S->vocab * (size_t)S->d;
     if ((size_t)S->ff * (size_t)S->d > maxel) maxel = (size_t)S->ff * (size_t)S->d;
-    uint16_t *rnd = malloc(maxel * 2), *ones = malloc((size_t)S->d * 2 * 2);
-    if (!rnd || !ones) { free(rnd); free(ones); return olmo_err("bench: out of memory"); }
-    fill(rnd, maxel * 2, 0);
-    for (int i = 0; i < S->d * 2; i++) ones[i] = 0x3f80;
+    /* Each tensor starts at its own offset into the buffers, so no two matrices (or layers) are equal and a
+     * peer that mixed up tensors computes something else (bench/llama_cpp_peer.sh compares logits). */
+    size_t slack = 1 << 16, nslack = 4096;
+    uint16_t *rnd = malloc((maxel + slack) * 2), *norms = malloc(((size_t)S->d + nslack) * 2);
+    if (!rnd || !norms) { free(rnd); free(norms); return olmo_err("bench: out of memory"); }
+    fill(rnd, (maxel + slack) * 2, 0);
+    for (size_t i = 0; i < (size_t)S->d + nslack; i++)   /* norm weights: bf16 in [0.75, 1.25) */
+        norms[i] = olmo_f32_to_bf16(0.75f + (float)((i * 2654435761u) % 1000) / 2000.0f);
     struct st_writer w;
     st_writer_init(&w);
-    int rc = 0, hd = S->d / S->heads, kvd = S->kv_heads * hd;
+    int rc = 0, hd = S->d / S->heads, kvd = S->kv_heads * hd, k = 0;
     char name[160];
-#define ADD2(nm, r, c, src) do { int64_t sh[2] = {(r), (c)}; rc |= st_writer_add_raw(&w, nm, ST_BF16, 2, sh, src); } while (0)
-#define ADD1(nm, n) do { int64_t sh[1] = {(n)}; rc |= st_writer_add_raw(&w, nm, ST_BF16, 1, sh, ones); } while (0)
+#define ADD2(nm, r, c, src) do { int64_t sh[2] = {(r), (c)}; k++; \
+        rc |= st_writer_add_raw(&w, nm, ST_BF16, 2, sh, (src) + (size_t)k * 4099 % slack); } while (0)
+#define ADD1(nm, n) do { int64_t sh[1] = {(n)}; k++; \
+        rc |= st_writer_add_raw(&w, nm, ST_BF16, 1, sh, norms + (size_t)k * 997 % nslack); } while (0)
     ADD2("model.embed_tokens.weight", S->vocab, S->d, rnd);
     ADD2("lm_head.weight", S->vocab, S->d, rnd);
     ADD1("model.norm.weight", S->d);
@@ -282,7 +296,7 @@ static int write_checkpoint(const char *dir, const struct shape *S) {
     if (rc == 0) rc = st_writer_write(&w, path);
     st_writer_free(&w);
     free(rnd);
-    free(ones);
+    free(norms);
     return rc;
 }
 
@@ -309,7 +323,8 @@ static int bench_model(const char *dir, int q8, int rehome, int prompt, int deco
     int32_t *tok = malloc(sizeof(int32_t) * (size_t)(prompt + decode));
     float *logits = malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
     if (!tok || !logits) { free(tok); free(logits); model_state_free(&st); model_free(&m); return olmo_err("bench: out of memory"); }
-    for (int i = 0; i < prompt + decode; i++) tok[i] = (int32_t)((i * 7919u) % 50000u);
+    uint32_t idmax = m.cfg.vocab_size < 50000 ? (uint32_t)m.cfg.vocab_size : 50000u;   /* llama_peer.mjs: same ids */
+    for (int i = 0; i < prompt + decode; i++) tok[i] = (int32_t)((i * 7919u) % idmax);
     rc = model_forward(&m, &st, tok, 1, 0, logits);   /* warm-up: pages, threads, scratch */
     double best_pre = 1e30, cpu_pre = 0;
     for (int r = 0; r < prefill_reps && rc == 0; r++) {
@@ -330,11 +345,22 @@ static int bench_model(const char *dir, int q8, int rehome, int prompt, int deco
         if (ti < best_tok) best_tok = ti;
     }
     double tdec = (now_s() - t) / decode, cdec = (cpu_s() - c) / decode;
+    /* the decode bound of this run: a streaming read over the checkpoint's mapped files (the 4 KB page-cache
+     * pages bf16 decode reads), same threads, right after the decode */
+    double bw = 0;
+    for (int f = 0; f < m.st.n_files && rc == 0; f++) {
+        const struct olmo_mmap *mp = &m.st.files[f].map;
+        size_t a = (size_t)(-(uintptr_t)mp->data & 63);   /* read_chunk's aligned loads */
+        if (mp->size > a + READ_CHUNK) {
+            double b = read_bandwidth(mp->data + a, (mp->size - a) / READ_CHUNK * READ_CHUNK, 3);
+            if (b > bw) bw = b;
+        }
+    }
     if (rc == 0) {
         const char *dn = q8 ? "q8" : "bf16";
-        printf("%-5s %-8s %10.2f %10s %10.1f %10s %6ld MB %14.2f   model_forward, from an empty cache; %s (load %.1f s)\n",
+        printf("%-5s %-8s %10.2f %10s %10.1f %10.1f %6ld MB %14.2f   model_forward, from an empty cache; %s (load %.1f s)\n",
                dn, "decode", 1.0 / tdec, llama(q8 ? LLAMA_DECODE_Q8 : LLAMA_DECODE_BF16), (double)m.weight_bytes / tdec / 1e9,
-               "", peak_rss_mb(), 1.0 / cdec, q8 ? "quantized at load (huge pages)" : rehome ? "moved to huge pages"
+               bw / 1e9, peak_rss_mb(), 1.0 / cdec, q8 ? "quantized at load (huge pages)" : rehome ? "moved to huge pages"
                : "mmapped 4 KB pages", tload);
         /* The stand-in reports its best pass, this row the mean token (as llama-bench); the best single token
          * and where the time went (the state's profile) put the two side by side. */
@@ -433,10 +459,15 @@ int main(int argc, char **argv) {
     const struct shape *S = &SHAPES[0];
     int threads = 2, prompt = 512, decode = 10, prefill_reps = 2, huge = 1, busy = 0, want_bf16 = 1, want_q8 = 1;
     int standin = 1, model = 1, rehome = 2;
+    const char *write_dir = NULL, *model_dir = NULL;
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
-        if (!strcmp(a, "--shape")) { S = !strcmp(v, "7b") ? &SHAPES[1] : &SHAPES[0]; llama_known = S == &SHAPES[0]; i++; }
+        if (!strcmp(a, "--shape")) {
+            S = !strcmp(v, "7b") ? &SHAPES[1] : !strcmp(v, "tiny") ? &SHAPES[2] : &SHAPES[0];
+            llama_known = S == &SHAPES[0];
+            i++;
+        }
         else if (!strcmp(a, "--threads")) { threads = atoi(v); i++; }
         else if (!strcmp(a, "--prompt")) { prompt = atoi(v); i++; }
         else if (!strcmp(a, "--decode")) { decode = atoi(v); i++; }
@@ -449,6 +480,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rehome")) { rehome = atoi(v); i++; }
         else if (!strcmp(a, "--distinct-layers")) { distinct_layers = atoi(v); i++; }
         else if (!strcmp(a, "--dpbf16")) linear_gemv_set_dpbf16(1);
+        else if (!strcmp(a, "--write-checkpoint") && i + 1 < argc) write_dir = argv[++i];
+        else if (!strcmp(a, "--model-dir") && i + 1 < argc) model_dir = argv[++i];
         else { fprintf(stderr, "bench_inference: unknown option %s (see the comment at the top)\n", a); return 2; }
     }
     if (threads < 1 || prompt < 1 || decode < 1 || prefill_reps < 0) { fprintf(stderr, "bench_inference: bad numbers\n"); return 2; }
@@ -461,29 +494,44 @@ int main(int argc, char **argv) {
     printf("%-5s %-8s %10s %10s %10s %10s %9s %14s\n", "dtype", "phase", "tokens/s", "llama.cpp", "eff GB/s",
            "read GB/s", "peak RSS", "tok per CPU-s");
     if (standin && standin_bench(S, threads, prompt, decode, prefill_reps, huge, busy, want_bf16, want_q8)) return 1;
-    if (model) {   /* (2) the real forward pass on a random checkpoint written to a temporary directory */
+    if (write_dir) {   /* write the checkpoint where asked and keep it (bench/llama_cpp_peer.sh) */
+        if (olmo_mkdir_p(write_dir) || write_checkpoint(write_dir, S)) {
+            fprintf(stderr, "bench_inference: %s\n", olmo_errmsg());
+            return 1;
+        }
+        printf("random OLMo-2 %s checkpoint (bf16 safetensors) written to %s\n", S->name, write_dir);
+        if (!model_dir) model_dir = write_dir;
+    }
+    if (model) {   /* (2) the real forward pass on a random checkpoint: given, or written to a temporary directory */
         char dir[512];
-        snprintf(dir, sizeof dir, "%s/olmo-bench-XXXXXX", tmp);
-        if (!mkdtemp(dir)) { perror("bench_inference: mkdtemp"); return 1; }
-        printf("(2) the whole model: random OLMo-2 checkpoint (bf16 safetensors) in %s, model_load (memory-mapped), "
-               "model_forward\n", dir);
+        if (model_dir) snprintf(dir, sizeof dir, "%s", model_dir);
+        else {
+            snprintf(dir, sizeof dir, "%s/olmo-bench-XXXXXX", tmp);
+            if (!mkdtemp(dir)) { perror("bench_inference: mkdtemp"); return 1; }
+        }
+        printf("(2) the whole model: %s OLMo-2 checkpoint (bf16 safetensors) in %s, model_load (memory-mapped), "
+               "model_forward\n", model_dir ? "the" : "random", dir);
         fflush(stdout);
-        int rc = write_checkpoint(dir, S);
+        int rc = model_dir ? 0 : write_checkpoint(dir, S);
         if (rc == 0 && want_bf16 && rehome != 1) rc = bench_model(dir, 0, 0, prompt, decode, prefill_reps);
         if (rc == 0 && want_bf16 && rehome != 0) rc = bench_model(dir, 0, 1, prompt, decode, prefill_reps);
         if (rc == 0 && want_q8) rc = bench_model(dir, 1, 0, prompt, decode, prefill_reps);
         if (rc) fprintf(stderr, "bench_inference: %s\n", olmo_errmsg());
-        char path[600];
-        snprintf(path, sizeof path, "%s/model.safetensors", dir);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/config.json", dir);
-        unlink(path);
-        rmdir(dir);
+        if (!model_dir) {   /* ours: removed */
+            char path[600];
+            snprintf(path, sizeof path, "%s/model.safetensors", dir);
+            unlink(path);
+            snprintf(path, sizeof path, "%s/config.json", dir);
+            unlink(path);
+            rmdir(dir);
+        }
         if (rc) return 1;
     }
-    printf("tokens/s: best of %d decode and %d prefill passes, wall clock. tok per CPU-s: tokens per CPU-second the\n"
-           "process used in that pass (all threads), which other processes on the machine disturb less; with N threads\n"
-           "on N free cores, tokens/s approaches N times it. llama.cpp: its figures on this machine, 1B shape, 2 threads.\n",
-           decode, prefill_reps);
+    if (standin || model)
+        printf("tokens/s: best of %d decode and %d prefill passes, wall clock. tok per CPU-s: tokens per CPU-second the\n"
+               "process used in that pass (all threads), which other processes on the machine disturb less; with N threads\n"
+               "on N free cores, tokens/s approaches N times it. llama.cpp: its figures on this machine, 1B shape, 2 threads\n"
+               "(bench/llama_cpp_peer.sh measures it side by side instead).\n",
+               decode, prefill_reps);
     return 0;
 }
