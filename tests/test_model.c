@@ -30,8 +30,9 @@ static double row_rel_err(const float *got, const float *want, int n) {
 
 /* Runs one fixture: *batched gets the worst error of the path generation takes (the whole prompt in one call,
  * then one token per call), *stepwise that of feeding every token one at a time (the T == 1 GEMV path only).
- * Returns 0, or -1 after th_fail on a structural failure. */
-static int check_fixture(const char *name, const struct model_load_opts *opts, double *batched, double *stepwise) {
+ * so chooses the KV cache (NULL: fp32). Returns 0, or -1 after th_fail on a structural failure. */
+static int check_fixture_opts(const char *name, const struct model_load_opts *opts, const struct model_state_opts *so,
+                              double *batched, double *stepwise) {
     char dir[256], refp[300];
     snprintf(dir, sizeof dir, FIX "%s", name);
     snprintf(refp, sizeof refp, "%s/ref.safetensors", dir);
@@ -54,7 +55,7 @@ static int check_fixture(const char *name, const struct model_load_opts *opts, d
     float *logits = malloc(sizeof(float) * (size_t)V * (size_t)P);
     *batched = *stepwise = 0;
     struct olmo_state st;
-    model_state_init(&st, &m, P + S);
+    if (model_state_init_opts(&st, &m, P + S, so) != 0) goto fail;
     /* prefill: all positions in one call, then decode one token at a time through the cache */
     if (model_forward_all(&m, &st, tokens, P, 0, logits) != 0) goto fail;
     for (int t = 0; t < P; t++) *batched = fmax(*batched, row_rel_err(logits + (size_t)t * V, want_pre + (size_t)t * V, V));
@@ -80,6 +81,10 @@ out:
     st_close(&ref);
     model_free(&m);
     return rc;
+}
+
+static int check_fixture(const char *name, const struct model_load_opts *opts, double *batched, double *stepwise) {
+    return check_fixture_opts(name, opts, NULL, batched, stepwise);
 }
 
 /* fp32 (and f16: widened exactly, fp32 activations in every kernel) checkpoints: 1e-4 relative on every path. */
@@ -200,4 +205,132 @@ TEST(model_missing_directory) {
     struct olmo_model m;
     CHECK(model_load(&m, "tests/fixtures/model/nope", NULL) == -1);
     CHECK_MSG(strstr(olmo_errmsg(), "config.json"), "%s", olmo_errmsg());
+}
+
+/* bf16 KV cache against the reference. Every key and value element is rounded once, relative error <= u = 2^-9
+ * (≈ 1.95e-3). An attention output Σ p_j v_j moves by <= u·max|v|; a score q·k_j by <= u·Σ|q_i k_ji|, which moves
+ * the softmax weights by about twice that; through two layers and the lm_head these stay a few u of the logit
+ * scale. Measured on the fp32/fp16 fixtures (where everything else is exact to < 1e-6): 0.5u – 2.6u (9.5e-4 –
+ * 5.2e-3). The bound is 8u = 2^-6 (3× the worst measured), and the error must also exceed u/16: an fp32 cache
+ * gives < 1e-6, so a cache that silently stayed fp32 (or any piece reading unrounded values) fails. Both paths
+ * are checked: the prompt in one call (olmo2_f32_hd16_long: hd 16, 12 tokens, so the tiled attn_prefill kernel)
+ * and every token alone (the decode loop). */
+static const char *KV_FIXTURES[] = {"olmo1_f32_tied_clip", "olmo2_f32_gqa", "llama_f32_gqa", "olmo2_f16",
+                                    "olmo2_f32_hd16_long"};
+
+TEST(model_bf16_kv_cache_close_to_reference) {
+    struct model_state_opts so = {.kv_dtype = OLMO_KV_BF16};
+    const double u = 1.0 / 512;
+    for (int i = 0; i < 5; i++) {
+        double b, s;
+        if (check_fixture_opts(KV_FIXTURES[i], NULL, &so, &b, &s) != 0) return;
+        double e = fmax(b, s);
+        printf("  %s, bf16 KV cache: worst relative logit error %.2e (%.2f u)\n", KV_FIXTURES[i], e, e / u);
+        CHECK_MSG(e <= 8 * u && e >= u / 16, "%s: bf16-cache error %.3e outside [u/16, 8u] = [%.2e, %.2e]",
+                  KV_FIXTURES[i], e, u / 16, 8 * u);
+    }
+}
+
+/* Prefill then decode with a bf16 cache vs the same tokens fed one at a time with a bf16 cache. The two paths compute
+ * each key and value in fp32 along different summation orders (GEMM vs GEMV: last-bit differences, as with an fp32
+ * cache), so now and then an element that sits at a bf16 rounding boundary rounds to the neighbouring bf16 value
+ * in one path (seen in the -O1 sanitizer build). Hence, comparing the two final caches element by element:
+ *   - every element is equal or one bf16 step apart (a path storing unrounded, truncated or misplaced values is not),
+ *     and at most 1 % differ;
+ *   - at every position before the first row that differs in any layer, both paths attended over identical
+ *     caches (causality), so their logits must agree as the fp32 paths do: measured <= 6e-7, bound 1e-5, far below
+ *     the rounding's own effect (> 9e-4 above). At least half of all positions must be checked this way. */
+struct kv_paths { double worst; int checked, positions; long flips, elems; int far; };
+
+static int kv_paths(const char *name, struct kv_paths *r) {
+    char dir[256], refp[300];
+    snprintf(dir, sizeof dir, FIX "%s", name);
+    snprintf(refp, sizeof refp, "%s/ref.safetensors", dir);
+    struct olmo_model m;
+    struct st_set ref;
+    if (model_load(&m, dir, NULL) != 0) { th_fail(__FILE__, __LINE__, "%s", olmo_errmsg()); return -1; }
+    if (st_open(&ref, refp) != 0) { th_fail(__FILE__, __LINE__, "%s", olmo_errmsg()); model_free(&m); return -1; }
+    const struct st_tensor *tk = st_find(&ref, "tokens");
+    int V = m.cfg.vocab_size, N = (int)tk->shape[0], P = (int)st_find(&ref, "prefill_logits")->shape[0], rc = -1;
+    const int32_t *tokens = tk->data;
+    float *a = malloc(sizeof(float) * (size_t)V * N), *b = malloc(sizeof(float) * (size_t)V * N);
+    struct model_state_opts so = {.kv_dtype = OLMO_KV_BF16};
+    struct olmo_state x, y;
+    memset(r, 0, sizeof *r);
+    int okx = model_state_init_opts(&x, &m, N, &so) == 0, oky = model_state_init_opts(&y, &m, N, &so) == 0;
+    if (!okx || !oky || model_forward_all(&m, &x, tokens, P, 0, a) != 0) goto out;
+    for (int t = P; t < N; t++)
+        if (model_forward(&m, &x, tokens + t, 1, t, a + (size_t)t * V) != 0) goto out;
+    for (int t = 0; t < N; t++)
+        if (model_forward(&m, &y, tokens + t, 1, t, b + (size_t)t * V) != 0) goto out;
+    int first = N;   /* first position whose row differs in some layer */
+    const uint16_t *kx = x.k_cache, *vx = x.v_cache, *ky = y.k_cache, *vy = y.v_cache;
+    for (int l = 0; l < m.cfg.n_layers; l++)
+        for (int t = 0; t < N; t++)
+            for (int e = 0; e < x.kv_dim; e++) {
+                size_t i = ((size_t)l * N + t) * x.kv_dim + e;
+                uint16_t p[2][2] = {{kx[i], ky[i]}, {vx[i], vy[i]}};
+                for (int k = 0; k < 2; k++) {
+                    r->elems++;
+                    if (p[k][0] == p[k][1]) continue;
+                    r->flips++;
+                    if (t < first) first = t;
+                    int d = (int)p[k][0] - (int)p[k][1];
+                    if ((p[k][0] ^ p[k][1]) & 0x8000 || (d != 1 && d != -1)) r->far++;
+                }
+            }
+    r->positions = N;
+    r->checked = first;
+    for (int t = 0; t < first; t++) r->worst = fmax(r->worst, row_rel_err(a + (size_t)t * V, b + (size_t)t * V, V));
+    rc = 0;
+out:
+    if (rc) th_fail(__FILE__, __LINE__, "%s: %s", name, olmo_errmsg());
+    if (okx) model_state_free(&x);
+    if (oky) model_state_free(&y);
+    free(a);
+    free(b);
+    st_close(&ref);
+    model_free(&m);
+    return rc;
+}
+
+TEST(model_bf16_kv_cache_prefill_equals_token_by_token) {
+    int checked = 0, positions = 0;
+    for (int i = 0; i < 5; i++) {
+        struct kv_paths r;
+        if (kv_paths(KV_FIXTURES[i], &r) != 0) return;
+        printf("  %s, bf16 KV cache: %ld of %ld cache elements round differently on the two paths; logits at the %d of %d"
+               " positions before the first such row differ by %.2e\n", KV_FIXTURES[i], r.flips, r.elems, r.checked,
+               r.positions, r.worst);
+        CHECK_MSG(r.far == 0, "%s: %d cache elements differ by more than one bf16 step", KV_FIXTURES[i], r.far);
+        CHECK_MSG(r.flips * 100 <= r.elems, "%s: %ld of %ld cache elements differ", KV_FIXTURES[i], r.flips, r.elems);
+        CHECK_MSG(r.worst <= 1e-5, "%s: paths differ by %.3e > 1e-5", KV_FIXTURES[i], r.worst);
+        checked += r.checked;
+        positions += r.positions;
+    }
+    CHECK_MSG(2 * checked >= positions, "only %d of %d positions read identical caches on both paths", checked, positions);
+}
+
+TEST(model_state_kv_cache_types) {
+    struct olmo_model m;
+    CHECK(model_load(&m, FIX "llama_f32_gqa", NULL) == 0);
+    struct olmo_state a, b, c;
+    struct model_state_opts bf = {.kv_dtype = OLMO_KV_BF16}, bad = {.kv_dtype = (enum olmo_kv_dtype)9};
+    int ra = model_state_init(&a, &m, 16), rb = model_state_init_opts(&b, &m, 16, &bf), rc = model_state_init_opts(&c, &m, 16, &bad);
+    /* 2 layers × 2 KV heads × hd 8 × 16 positions × (K and V) */
+    size_t fa = a.kv_bytes, fb = b.kv_bytes;
+    int ta = a.kv_dtype, tb = b.kv_dtype;
+    model_state_free(&a);
+    model_state_free(&b);
+    model_free(&m);
+    CHECK(ra == 0 && rb == 0 && rc == -1);
+    CHECK_MSG(strstr(olmo_errmsg(), "KV cache type"), "%s", olmo_errmsg());
+    CHECK(ta == OLMO_KV_F32 && tb == OLMO_KV_BF16);
+    CHECK_EQ_INT(fa, 2 * 2 * 2 * 8 * 16 * 4);
+    CHECK_EQ_INT(fb, 2 * 2 * 2 * 8 * 16 * 2);
+    enum olmo_kv_dtype dt;
+    CHECK(model_kv_dtype_parse("bf16", &dt) == 0 && dt == OLMO_KV_BF16);
+    CHECK(model_kv_dtype_parse("f32", &dt) == 0 && dt == OLMO_KV_F32);
+    CHECK(model_kv_dtype_parse("f16", &dt) == -1 && strstr(olmo_errmsg(), "'f16'"));
+    CHECK(!strcmp(model_kv_dtype_name(OLMO_KV_BF16), "bf16"));
 }

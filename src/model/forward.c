@@ -1,4 +1,4 @@
-/* forward.c — the OLMo-1 / OLMo-2 / llama forward pass with an fp32 KV cache (spec §3).
+/* forward.c — the OLMo-1 / OLMo-2 / llama forward pass with a KV cache (spec §3), fp32 or bf16 (kernels/kv_cache.h).
  *
  * All T new tokens go through each layer together: every projection is one linear_forward call on a [T, ·]
  * activation matrix (a GEMM during prefill, a GEMV while decoding), so the kernels behind linear.h decide the
@@ -86,7 +86,7 @@ static inline float dot(const float *a, const float *b, int n) {
 /* The KV cache in 2 MB pages where the kernel allows (transparent huge pages on request): attention reads each
  * head's keys at a stride of a whole cache row (n_kv_heads·head_dim floats, 8 KB for OLMo-2 1B), so with 4 KB
  * pages nearly every key is a TLB miss. Not zeroed: only positions already written are ever read. */
-static float *cache_alloc(size_t bytes) {
+static void *cache_alloc(size_t bytes) {
     const size_t huge = (size_t)2 << 20;
     void *p = NULL;
     if (bytes >= huge) {
@@ -98,15 +98,34 @@ static float *cache_alloc(size_t bytes) {
     return p;
 }
 
+const char *model_kv_dtype_name(enum olmo_kv_dtype dt) {
+    return dt == OLMO_KV_F32 ? "f32" : dt == OLMO_KV_BF16 ? "bf16" : "?";
+}
+
+int model_kv_dtype_parse(const char *name, enum olmo_kv_dtype *dt) {
+    if (!strcmp(name, "f32")) *dt = OLMO_KV_F32;
+    else if (!strcmp(name, "bf16")) *dt = OLMO_KV_BF16;
+    else return olmo_err("KV cache type '%s': expected 'f32' or 'bf16'", name);
+    return 0;
+}
+
 int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_seq) {
+    return model_state_init_opts(s, m, max_seq, NULL);
+}
+
+int model_state_init_opts(struct olmo_state *s, const struct olmo_model *m, int max_seq, const struct model_state_opts *o) {
     memset(s, 0, sizeof *s);
     const struct olmo_config *c = &m->cfg;
+    enum olmo_kv_dtype dt = o ? o->kv_dtype : OLMO_KV_F32;
     if (max_seq < 1) return olmo_err("state: context length %d must be positive", max_seq);
+    if (dt != OLMO_KV_F32 && dt != OLMO_KV_BF16) return olmo_err("state: unknown KV cache type %d", (int)dt);
     s->max_seq = max_seq;
     s->kv_dim = c->n_kv_heads * c->head_dim;
+    s->kv_dtype = dt;
     size_t n = (size_t)c->n_layers * (size_t)max_seq * (size_t)s->kv_dim;
-    s->k_cache = cache_alloc(n * sizeof(float));
-    s->v_cache = cache_alloc(n * sizeof(float));
+    s->kv_bytes = 2 * n * kv_elem_size(dt);
+    s->k_cache = cache_alloc(n * kv_elem_size(dt));
+    s->v_cache = cache_alloc(n * kv_elem_size(dt));
     if (!s->k_cache || !s->v_cache) {
         model_state_free(s);
         return olmo_err_prefix("KV cache for %d positions: ", max_seq);
@@ -117,7 +136,7 @@ int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_s
 void model_state_free(struct olmo_state *s) {
     free(s->k_cache); free(s->v_cache);
     free(s->x); free(s->xb); free(s->q); free(s->k); free(s->v); free(s->att); free(s->hb); free(s->hb2);
-    free(s->tmp); free(s->scores);
+    free(s->tmp); free(s->scores); free(s->kv_rows);
     memset(s, 0, sizeof *s);
 }
 
@@ -138,8 +157,10 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
     int nth = olmo_pool_threads();
     if (len > s->scores_len || nth > s->scores_threads) {
         free(s->scores);
+        free(s->kv_rows);
         s->scores = olmo_aligned_alloc((size_t)len * ATT_QB * (size_t)nth * sizeof(float));
-        if (!s->scores) { s->scores_len = 0; return -1; }
+        s->kv_rows = olmo_aligned_alloc((size_t)c->head_dim * (size_t)nth * sizeof(float));
+        if (!s->scores || !s->kv_rows) { s->scores_len = 0; return -1; }
         s->scores_len = len;
         s->scores_threads = nth;
     }
@@ -155,18 +176,20 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
  * read once per block and used for all its queries (while in L1), instead of once per query: during prefill that
  * divides the KV-cache traffic by ATT_QB. The kernels' thread pool (kernels/pool.h) runs the chunks, so the whole
  * forward pass shares one set of threads that sleep instead of spinning between steps. */
-/* One head's key (or value) rows lie a whole cache row apart (kv_dim floats: 8 KB for OLMo-2 1B), a stride the
+/* A bf16 cache (kernels/kv_cache.h) is read through kv_row: each key or value row is widened exactly into a per-thread
+ * fp32 row, then used as an fp32 row is; an fp32 cache is read in place.
+ * One head's key (or value) rows lie a whole cache row apart (kv_dim elements: 8 KB fp32 for OLMo-2 1B), a stride the
  * hardware prefetchers do not follow across pages, so decoding would wait on memory latency for every key.
  * Fetching the row ATT_AHEAD keys ahead keeps the reads streaming. */
 #define ATT_AHEAD 8
-static inline void prefetch_row(const float *p, int n) {
-    for (int i = 0; i < n; i += 16) __builtin_prefetch(p + i, 0, 0);
+static inline void prefetch_row(const void *p, size_t bytes) {
+    for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i, 0, 0);
 }
 
 struct att_job {
     const struct olmo_config *c;
     struct olmo_state *s;
-    const float *K, *V;
+    const void *K, *V;    /* this layer's cache, elements of s->kv_dtype */
     int pos, T;
 };
 
@@ -178,6 +201,9 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     int h = (int)(chunk % H), t0 = (int)(chunk / H) * ATT_QB, nq = J->T - t0 < ATT_QB ? J->T - t0 : ATT_QB;
     size_t koff = (size_t)(h / group) * hd, L = (size_t)s->scores_len;
     float scale = 1.0f / sqrtf((float)hd), *sc = s->scores + (size_t)thread * ATT_QB * L;
+    enum olmo_kv_dtype dt = s->kv_dtype;
+    size_t row_bytes = (size_t)hd * kv_elem_size(dt), stride_bytes = (size_t)kvd * kv_elem_size(dt);
+    float *buf = s->kv_rows + (size_t)thread * hd;   /* a bf16 row widened (kv_row); fp32 rows are read in place */
     const float *q[ATT_QB];
     float *o[ATT_QB];
     int last[ATT_QB];   /* query i sees keys 0..last[i] (causal) */
@@ -189,8 +215,9 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     }
     int n = J->pos + t0 + nq;   /* keys any query of the block sees */
     for (int j = 0; j < n; j++) {
-        const float *k = J->K + (size_t)j * kvd + koff;
-        if (j + ATT_AHEAD < n) prefetch_row(k + (size_t)ATT_AHEAD * kvd, hd);
+        size_t at = (size_t)j * kvd + koff;
+        if (j + ATT_AHEAD < n) prefetch_row((const char *)J->K + at * kv_elem_size(dt) + ATT_AHEAD * stride_bytes, row_bytes);
+        const float *k = kv_row(J->K, dt, at, hd, buf);
         for (int i = 0; i < nq; i++)
             if (j <= last[i]) sc[i * L + j] = dot(q[i], k, hd) * scale;
     }
@@ -205,8 +232,9 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
         for (int j = 0; j <= last[i]; j++) r[j] *= inv;
     }
     for (int j = 0; j < n; j++) {
-        const float *v = J->V + (size_t)j * kvd + koff;
-        if (j + ATT_AHEAD < n) prefetch_row(v + (size_t)ATT_AHEAD * kvd, hd);
+        size_t at = (size_t)j * kvd + koff;
+        if (j + ATT_AHEAD < n) prefetch_row((const char *)J->V + at * kv_elem_size(dt) + ATT_AHEAD * stride_bytes, row_bytes);
+        const float *v = kv_row(J->V, dt, at, hd, buf);
         for (int i = 0; i < nq; i++) {
             if (j > last[i]) continue;
             float p = sc[i * L + j], *oi = o[i];
@@ -217,11 +245,12 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
 }
 
 static void attention(const struct olmo_config *c, struct olmo_state *s, int layer, int T, int pos) {
+    size_t layer_bytes = (size_t)s->max_seq * (size_t)s->kv_dim * kv_elem_size(s->kv_dtype);
+    struct att_job J = {c, s, (const char *)s->k_cache + (size_t)layer * layer_bytes,
+                        (const char *)s->v_cache + (size_t)layer * layer_bytes, pos, T};
     size_t kvd = (size_t)s->kv_dim;
-    struct att_job J = {c, s, s->k_cache + (size_t)layer * s->max_seq * kvd, s->v_cache + (size_t)layer * s->max_seq * kvd,
-                        pos, T};
     /* prompts (T >= 8): the tiled kernel (kernels/attention.h); it declines what it does not handle */
-    if (attn_prefill(s->att, s->q, J.K, J.V, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, (int)kvd,
+    if (attn_prefill(s->att, s->q, J.K, J.V, s->kv_dtype, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, (int)kvd,
                      1.0f / sqrtf((float)c->head_dim)) == 0)
         return;
     olmo_pool_for((int64_t)((T + ATT_QB - 1) / ATT_QB) * c->n_heads, attention_block, &J);
@@ -276,8 +305,8 @@ static void step_qkv(void *ctx, int64_t t, int thread) {
     rope(q, c->n_heads, hd, J->cos_t + t * half, J->sin_t + t * half);
     rope(k, c->n_kv_heads, hd, J->cos_t + t * half, J->sin_t + t * half);
     size_t at = ((size_t)J->layer * s->max_seq + (size_t)(J->pos + t)) * kvd;
-    memcpy(s->k_cache + at, k, (size_t)kvd * sizeof(float));
-    memcpy(s->v_cache + at, v, (size_t)kvd * sizeof(float));
+    kv_store(s->k_cache, s->kv_dtype, at, k, kvd);   /* bf16 cache: rounded here, once */
+    kv_store(s->v_cache, s->kv_dtype, at, v, kvd);
 }
 
 /* x[t] += tmp[t], or x[t] += RMS(tmp[t], norm_w) when the norm sits after the sublayer (OLMo-2). */

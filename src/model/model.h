@@ -7,13 +7,14 @@
  * (kernels/linear.h). Norm weights (a few KB) are converted to fp32 copies.
  *
  * model_forward runs T new tokens at positions pos … pos+T-1 (spec §3: OLMo-1, OLMo-2, llama), appending their
- * keys and values to the state's fp32 cache. Prefill passes the whole prompt in one call (matrix-matrix
+ * keys and values to the state's cache (fp32, or bf16 on request: model_state_init_opts). Prefill passes the whole prompt in one call (matrix-matrix
  * products); decoding passes one token at a time. */
 #ifndef OLMO_MODEL_MODEL_H
 #define OLMO_MODEL_MODEL_H
 
 #include "formats/safetensors.h"
 #include "model/config.h"
+#include "model/kernels/kv_cache.h"
 #include "model/kernels/linear.h"
 
 #include <stdint.h>
@@ -56,15 +57,28 @@ int model_quantize_q8(struct olmo_model *m);
 struct olmo_state {
     int max_seq;                 /* cache capacity in positions */
     int kv_dim;                  /* n_kv_heads * head_dim */
-    float *k_cache, *v_cache;    /* [n_layers][max_seq][kv_dim] */
+    enum olmo_kv_dtype kv_dtype; /* element type of the cache (kernels/kv_cache.h) */
+    void *k_cache, *v_cache;     /* [n_layers][max_seq][kv_dim] elements of kv_dtype */
+    size_t kv_bytes;             /* bytes of k_cache + v_cache */
     int scratch_T;               /* tokens the scratch buffers hold; grown on demand */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2, *tmp;
     float *scores;               /* per-thread attention score rows */
+    float *kv_rows;              /* per-thread row of head_dim floats: a bf16 key or value widened for decoding */
     int scores_len, scores_threads;
     /* profile, accumulated over model_forward calls (seconds): all of it, the projections, attention */
     double t_total, t_proj, t_attn;
 };
+struct model_state_opts {
+    enum olmo_kv_dtype kv_dtype; /* OLMO_KV_F32 (default, exact) or OLMO_KV_BF16 (half the memory; keys and values
+                                    rounded to bf16 when written, all arithmetic fp32) */
+};
+/* A state with an fp32 cache of max_seq positions. 0, or -1 with olmo_err. */
 int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_seq);
+/* The same with options (o may be NULL: the defaults). */
+int model_state_init_opts(struct olmo_state *s, const struct olmo_model *m, int max_seq, const struct model_state_opts *o);
+/* "f32" / "bf16" (for messages and flags); model_kv_dtype_parse: 0 and *dt set, or -1 with olmo_err. */
+const char *model_kv_dtype_name(enum olmo_kv_dtype dt);
+int model_kv_dtype_parse(const char *name, enum olmo_kv_dtype *dt);
 void model_state_free(struct olmo_state *s);
 
 /* Runs tokens[0..T) at positions pos..pos+T-1 (0 < T, pos + T <= max_seq); logits[vocab] gets the last

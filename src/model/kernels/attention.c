@@ -1,12 +1,13 @@
 /* attention.c — attn_prefill (attention.h): causal attention for a block of new tokens, AVX-512.
  *
  * Per call: Kt[g][d][n16] = K transposed per KV head (n16 = pos+T rounded up to 16; padding keys are zero and
- * masked). Per pool chunk (one query head, a tile of up to 8 consecutive tokens):
+ * masked), fp32 whatever the cache's element type (a bf16 cache is widened here, once per call). Per pool chunk (one query head, a tile of up to 8 consecutive tokens):
  *   1. scores s[t][j] = scale · q_t · k_j for the keys the tile's last token sees: for each 16 keys, loop over
  *      the hd dimensions with one Kt load and 8 broadcast FMAs (8 accumulators, lanes = keys);
  *   2. per token: causal mask (j > pos+t → excluded), max, exp (vectorized), sum;
  *   3. out_t = Σ_j p[t][j] · v_j / sum: two tokens at a time, hd/16 accumulators each, one V row load per key
- *      shared by both.
+ *      shared by both (kv_load16: bf16 rows widened in registers; the element type is a compile-time constant
+ *      of each pv instance, so the fp32 loop is unchanged).
  * Two passes over a score buffer (8 × n16 floats per thread) rather than an online softmax: simple, and the
  * buffer stays in L2 up to several thousand keys. */
 #include "model/kernels/attention.h"
@@ -42,7 +43,9 @@ static inline __m512 exp512(__m512 x) {
 
 struct attn_job {
     float *out;
-    const float *q, *V, *Kt;
+    const float *q, *Kt;
+    const void *V;           /* [n][kv_stride] of kv_dtype */
+    enum olmo_kv_dtype kv_dtype;
     float *scores;           /* per thread: TQ * n16 */
     int T, pos, H, group, hd, kv_stride, n16, ntiles;
     float scale;
@@ -50,7 +53,8 @@ struct attn_job {
 
 /* out rows of a tile = P · V / sum, two tokens at a time (NV = hd/16 accumulators each, V rows shared) */
 static inline __attribute__((always_inline)) void pv(const struct attn_job *J, const float *S, const float *inv,
-                                                     int t0, int nt, int h, int g, const int NV) {
+                                                     int t0, int nt, int h, int g, const int NV,
+                                                     const enum olmo_kv_dtype DT) {
     int H = J->H, hd = J->hd;
     for (int t = 0; t < nt; t += 2) {
         int two = t + 1 < nt;
@@ -60,11 +64,11 @@ static inline __attribute__((always_inline)) void pv(const struct attn_job *J, c
         const float *p0 = S + (size_t)t * J->n16, *p1 = two ? p0 + J->n16 : p0;
         int n = J->pos + t0 + t + 1 + two;   /* keys with a non-zero weight for either token */
         for (int j = 0; j < n; j++) {
-            const float *vr = J->V + (size_t)j * J->kv_stride + (size_t)g * hd;
+            size_t vr = (size_t)j * J->kv_stride + (size_t)g * hd;
             __m512 w0 = _mm512_set1_ps(p0[j]), w1 = _mm512_set1_ps(p1[j]);
 #pragma GCC unroll 16
             for (int v = 0; v < NV; v++) {
-                __m512 x = _mm512_loadu_ps(vr + v * 16);
+                __m512 x = kv_load16(J->V, vr + (size_t)v * 16, DT);
                 o0[v] = _mm512_fmadd_ps(w0, x, o0[v]);
                 o1[v] = _mm512_fmadd_ps(w1, x, o1[v]);
             }
@@ -127,21 +131,29 @@ static void attn_tile(void *ctx, int64_t chunk, int thread) {
     }
     /* 3. out = P · V, two tokens at a time */
     switch (nv) {
-#define PV_CASE(k) case k: pv(J, S, inv, t0, nt, h, g, k); break;
+#define PV_CASE(k)                                                                                            \
+    case k:                                                                                                   \
+        if (J->kv_dtype == OLMO_KV_BF16) pv(J, S, inv, t0, nt, h, g, k, OLMO_KV_BF16);                        \
+        else pv(J, S, inv, t0, nt, h, g, k, OLMO_KV_F32);                                                     \
+        break;
         PV_CASE(1) PV_CASE(2) PV_CASE(3) PV_CASE(4) PV_CASE(5) PV_CASE(6) PV_CASE(7) PV_CASE(8)
         PV_CASE(9) PV_CASE(10) PV_CASE(11) PV_CASE(12) PV_CASE(13) PV_CASE(14) PV_CASE(15) PV_CASE(16)
 #undef PV_CASE
     }
 }
 
-struct tr_job { float *Kt; const float *K; int n, n16, hd, kv_stride; };
+struct tr_job { float *Kt; const void *K; enum olmo_kv_dtype kv_dtype; int n, n16, hd, kv_stride; };
 static void transpose_head(void *ctx, int64_t g, int thread) {
     (void)thread;
     const struct tr_job *J = ctx;
-    float *dst = J->Kt + (size_t)g * J->hd * J->n16;
+    float *dst = J->Kt + (size_t)g * J->hd * J->n16, buf[256];   /* hd <= 256 (checked by attn_prefill) */
     for (int j = 0; j < J->n16; j++) {
-        const float *k = J->K + (size_t)j * J->kv_stride + (size_t)g * J->hd;
-        for (int d = 0; d < J->hd; d++) dst[(size_t)d * J->n16 + j] = j < J->n ? k[d] : 0.0f;
+        if (j >= J->n) {
+            for (int d = 0; d < J->hd; d++) dst[(size_t)d * J->n16 + j] = 0.0f;
+            continue;
+        }
+        const float *k = kv_row(J->K, J->kv_dtype, (size_t)j * J->kv_stride + (size_t)g * J->hd, J->hd, buf);
+        for (int d = 0; d < J->hd; d++) dst[(size_t)d * J->n16 + j] = k[d];
     }
 }
 
@@ -149,9 +161,9 @@ static pthread_mutex_t attn_lock = PTHREAD_MUTEX_INITIALIZER;
 static float *attn_buf;
 static size_t attn_cap;
 
-int attn_prefill(float *out, const float *q, const float *K, const float *V, int T, int pos, int H, int Hkv,
-                 int hd, int kv_stride, float scale) {
-    if (T < TQ || hd % 16 || hd > 256 || H % Hkv) return -1;
+int attn_prefill(float *out, const float *q, const void *K, const void *V, enum olmo_kv_dtype kv_dtype, int T, int pos,
+                 int H, int Hkv, int hd, int kv_stride, float scale) {
+    if ((kv_dtype != OLMO_KV_F32 && kv_dtype != OLMO_KV_BF16) || T < TQ || hd % 16 || hd > 256 || H % Hkv) return -1;
     int n = pos + T, n16 = (n + 15) & ~15, nth = olmo_pool_threads();
     size_t need = (size_t)Hkv * hd * n16 + (size_t)nth * TQ * n16;
     pthread_mutex_lock(&attn_lock);
@@ -165,9 +177,9 @@ int attn_prefill(float *out, const float *q, const float *K, const float *V, int
         attn_buf = p;
         attn_cap = need + need / 4;
     }
-    struct tr_job tj = {attn_buf, K, n, n16, hd, kv_stride};
+    struct tr_job tj = {attn_buf, K, kv_dtype, n, n16, hd, kv_stride};
     olmo_pool_for(Hkv, transpose_head, &tj);
-    struct attn_job J = {.out = out, .q = q, .V = V, .Kt = attn_buf, .scores = attn_buf + (size_t)Hkv * hd * n16,
+    struct attn_job J = {.out = out, .q = q, .V = V, .kv_dtype = kv_dtype, .Kt = attn_buf, .scores = attn_buf + (size_t)Hkv * hd * n16,
                          .T = T, .pos = pos, .H = H, .group = H / Hkv, .hd = hd, .kv_stride = kv_stride, .n16 = n16,
                          .ntiles = (T + TQ - 1) / TQ, .scale = scale};
     olmo_pool_for((int64_t)H * J.ntiles, attn_tile, &J);
@@ -176,9 +188,9 @@ int attn_prefill(float *out, const float *q, const float *K, const float *V, int
 }
 
 #else
-int attn_prefill(float *out, const float *q, const float *K, const float *V, int T, int pos, int H, int Hkv,
-                 int hd, int kv_stride, float scale) {
-    (void)out; (void)q; (void)K; (void)V; (void)T; (void)pos; (void)H; (void)Hkv; (void)hd; (void)kv_stride; (void)scale;
+int attn_prefill(float *out, const float *q, const void *K, const void *V, enum olmo_kv_dtype kv_dtype, int T, int pos,
+                 int H, int Hkv, int hd, int kv_stride, float scale) {
+    (void)out; (void)q; (void)K; (void)V; (void)kv_dtype; (void)T; (void)pos; (void)H; (void)Hkv; (void)hd; (void)kv_stride; (void)scale;
     return -1;
 }
 #endif
