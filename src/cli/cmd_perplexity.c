@@ -3,7 +3,7 @@
  * The file is tokenized whole, cut into windows of --ctx tokens (default: 512 or the model's context if shorter), and
  * each window is run from position 0 in chunks of 64 tokens through the KV cache; every token after the first of
  * a window is scored. Prints the token count, mean negative log-likelihood (nats), perplexity and bits per byte.
- * Used to measure what --quant q8 costs in quality (docs/inference.md). */
+ * Used to measure what --quant q8 and --kv-cache bf16 cost in quality (docs/inference.md). */
 #include "cli/commands.h"
 #include "cli/model_cli.h"
 #include "base/error.h"
@@ -22,7 +22,7 @@ int cmd_perplexity(int argc, char **argv) {
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8] [-t N]\n\n"
+            printf("usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8] [--kv-cache f32|bf16] [-t N]\n\n"
                    "How well the checkpoint in DIR predicts FILE: the file is tokenized whole, cut into windows of\n"
                    "--ctx tokens (default 512, or the model's context if shorter), and every token after the first of\n"
                    "a window is scored. Prints tokens, mean negative log-likelihood (nats), perplexity, bits per byte.\n\n"
@@ -30,6 +30,7 @@ int cmd_perplexity(int argc, char **argv) {
                    "  -f FILE           the text to score\n"
                    "  --ctx N           window length in tokens\n"
                    "  --quant q8        int8 weights (measures what q8 costs in quality)\n"
+                   "  --kv-cache T      KV cache element type, f32 (default) or bf16 (measures what bf16 costs)\n"
                    "  -t, --threads N   threads (default: all cores)\n");
             return 0;
         }
@@ -42,7 +43,7 @@ int cmd_perplexity(int argc, char **argv) {
         }
     }
     if (!o.dir || !file) {
-        fprintf(stderr, "usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8] [-t N]\n");
+        fprintf(stderr, "usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8] [--kv-cache f32|bf16] [-t N]\n");
         return 2;
     }
     size_t len;
@@ -83,8 +84,9 @@ int cmd_perplexity(int argc, char **argv) {
         olmo_err("%s: fewer than two tokens", file);
         goto out;
     }
-    printf("tokens scored: %lld  mean NLL: %.5f nats  perplexity: %.4f  bits/byte: %.4f  (%.1f s)\n", (long long)scored,
-           nll / scored, exp(nll / scored), nll / log(2.0) / (double)len, olmo_now() - t0);
+    printf("tokens scored: %lld  mean NLL: %.5f nats  perplexity: %.4f  bits/byte: %.4f  (%.1f s, %s KV cache)\n",
+           (long long)scored, nll / scored, exp(nll / scored), nll / log(2.0) / (double)len, olmo_now() - t0,
+           model_kv_dtype_name(c.gen.state.kv_dtype));
     rc = 0;
 out:
     if (rc) cli_fail("perplexity");

@@ -20,7 +20,17 @@ const char *model_cli_flags_help =
     "  -t, --threads N       compute threads (default: the cores this process may use)\n"
     "  --ctx N               context length to allocate (default: what the run needs, at most max_position_embeddings;\n"
     "                        chat: 2048 at most)\n"
-    "  --quant q8            convert the projection weights to int8 (blocks of 32, fp16 scales) at load\n";
+    "  --quant q8            convert the projection weights to int8 (blocks of 32, fp16 scales) at load\n"
+    "  --kv-cache f32|bf16   KV cache element type (default f32; bf16 halves its memory and the bytes attention\n"
+    "                        reads per token, keys and values rounded to bf16, arithmetic still fp32)\n";
+
+/* "KV cache bf16, 512 positions, 64.0 MB" */
+static const char *kv_desc(const struct olmo_state *s, char *buf, size_t n) {
+    double b = (double)s->kv_bytes;
+    snprintf(buf, n, "KV cache %s, %d positions, %.*f %s", model_kv_dtype_name(s->kv_dtype), s->max_seq, b >= 1e9 ? 2 : 1,
+             b >= 1e9 ? b / 1e9 : b / 1e6, b >= 1e9 ? "GB" : "MB");
+    return buf;
+}
 
 static int need(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) return olmo_err("%s needs a value", argv[*i]);
@@ -55,6 +65,9 @@ int model_cli_flag(struct model_cli_opts *o, int argc, char **argv, int *i) {
         if (need(argc, argv, i)) return -1;
         if (strcmp(argv[*i], "q8")) return olmo_err("--quant: only 'q8' is supported, not '%s'", argv[*i]);
         o->quant_q8 = 1;
+    } else if (!strcmp(a, "--kv-cache")) {
+        if (need(argc, argv, i)) return -1;
+        if (model_kv_dtype_parse(argv[*i], &o->kv_dtype) != 0) return olmo_err_prefix("--kv-cache: ");
     } else return 0;
 #undef VAL
     return 1;
@@ -83,12 +96,14 @@ int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_
     float temp = o->set_temperature ? o->temperature : gc->do_sample && gc->has_temperature ? gc->temperature : 0.0f;
     int top_k = o->set_top_k ? o->top_k : gc->do_sample && gc->has_top_k ? gc->top_k : 0;
     float top_p = o->set_top_p ? o->top_p : gc->do_sample && gc->has_top_p ? gc->top_p : 1.0f;
-    /* The fp32 KV cache costs 8·L·Hkv·hd bytes per position (1 MB for OLMo-2 7B, 0.25 MB for 1B): allocate
-     * what this run can use (ctx_hint), never more than the model's context unless --ctx asks for it. */
+    /* The fp32 KV cache costs 8·L·Hkv·hd bytes per position (1 MB for OLMo-2 7B, 0.25 MB for 1B; half with
+     * --kv-cache bf16): allocate what this run can use (ctx_hint), never more than the model's context unless
+     * --ctx asks for it. */
     int ctx = c->model.cfg.max_seq_len;
     if (ctx_hint > 0 && ctx_hint < ctx) ctx = ctx_hint;
     if (o->ctx > 0) ctx = o->ctx;
-    if (gen_init(&c->gen, &c->model, ctx, temp, top_k, top_p, o->seed) != 0) {
+    struct model_state_opts so = {.kv_dtype = o->kv_dtype};
+    if (gen_init_opts(&c->gen, &c->model, ctx, &so, temp, top_k, top_p, o->seed) != 0) {
         model_cli_close(c);
         return -1;
     }
@@ -98,10 +113,11 @@ int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_
     if (c->tok_cfg.eos_token) gen_add_stop(&c->gen, tok_token_to_id(c->tok, c->tok_cfg.eos_token));
     gen_add_stop(&c->gen, tok_token_to_id(c->tok, "<|im_end|>"));
     utf8_stream_init(&c->out);
-    olmo_log_info("loaded %s: %s, %d layers, d=%d, %s weights (%.2f GB read per token), %.2f s, temperature %g top-k %d top-p %g",
+    char kv[96];
+    olmo_log_info("loaded %s: %s, %d layers, d=%d, %s weights (%.2f GB read per token), %.2f s, temperature %g top-k %d top-p %g, %s",
                   o->dir, hf_model_type(c->model.cfg.arch), c->model.cfg.n_layers, c->model.cfg.d_model,
                   o->quant_q8 ? "Q8" : c->model.dtype_name, c->model.weight_bytes / 1e9, c->load_s, (double)temp, top_k,
-                  (double)top_p);
+                  (double)top_p, kv_desc(&c->gen.state, kv, sizeof kv));
     return 0;
 }
 
@@ -132,8 +148,9 @@ void model_cli_report(const struct model_cli *c) {
     double pre = g->prefill_s > 0 ? g->prefill_tokens / g->prefill_s : 0, dec = g->decode_s > 0 ? g->decode_tokens / g->decode_s : 0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    char kv[96];
     fprintf(stderr, "\nprefill: %lld tokens in %.3f s (%.1f tok/s) | decode: %lld tokens in %.3f s (%.2f tok/s, %.1f GB/s of weights)"
-            " | peak RSS %.2f GB (mapped weights included)\n",
+            " | %s | peak RSS %.2f GB (mapped weights included)\n",
             (long long)g->prefill_tokens, g->prefill_s, pre, (long long)g->decode_tokens, g->decode_s, dec,
-            dec * (double)c->model.weight_bytes / 1e9, ru.ru_maxrss / 1048576.0);
+            dec * (double)c->model.weight_bytes / 1e9, kv_desc(&g->state, kv, sizeof kv), ru.ru_maxrss / 1048576.0);
 }

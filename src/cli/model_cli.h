@@ -18,6 +18,7 @@ struct model_cli_opts {
     float temperature, top_p;
     uint64_t seed;
     int set_temperature, set_top_k, set_top_p;
+    enum olmo_kv_dtype kv_dtype;   /* --kv-cache f32|bf16 */
 };
 
 struct model_cli {
@@ -39,7 +40,7 @@ int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_
 void model_cli_close(struct model_cli *c);
 /* Prints one generated token's text (special tokens are not printed). */
 void model_cli_emit(struct model_cli *c, int32_t id, FILE *out);
-/* "prefill: N tokens in S s (X tok/s) · decode: ..." on stderr. */
+/* "prefill: N tokens in S s (X tok/s) | decode: ... | KV cache ..." on stderr. */
 void model_cli_report(const struct model_cli *c);
 extern const char *model_cli_flags_help;
 

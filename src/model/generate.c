@@ -9,9 +9,14 @@
 
 int gen_init(struct gen_session *g, const struct olmo_model *m, int max_seq, float temperature, int top_k, float top_p,
              uint64_t seed) {
+    return gen_init_opts(g, m, max_seq, NULL, temperature, top_k, top_p, seed);
+}
+
+int gen_init_opts(struct gen_session *g, const struct olmo_model *m, int max_seq, const struct model_state_opts *so,
+                  float temperature, int top_k, float top_p, uint64_t seed) {
     memset(g, 0, sizeof *g);
     g->model = m;
-    if (model_state_init(&g->state, m, max_seq) != 0) return -1;
+    if (model_state_init_opts(&g->state, m, max_seq, so) != 0) return -1;
     g->tokens = olmo_malloc((size_t)max_seq * sizeof *g->tokens);
     g->logits = olmo_malloc((size_t)m->cfg.vocab_size * sizeof *g->logits);
     if (!g->tokens || !g->logits || sampler_init(&g->sampler, m->cfg.vocab_size, temperature, top_k, top_p, seed) != 0) {

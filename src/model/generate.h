@@ -29,6 +29,9 @@ struct gen_session {
 
 int gen_init(struct gen_session *g, const struct olmo_model *m, int max_seq, float temperature, int top_k, float top_p,
              uint64_t seed);
+/* The same with state options (the KV cache's element type; so may be NULL: fp32). */
+int gen_init_opts(struct gen_session *g, const struct olmo_model *m, int max_seq, const struct model_state_opts *so,
+                  float temperature, int top_k, float top_p, uint64_t seed);
 void gen_free(struct gen_session *g);
 void gen_add_stop(struct gen_session *g, int32_t id);   /* ignores id < 0 and duplicates */
 int gen_is_stop(const struct gen_session *g, int32_t id);
