@@ -84,7 +84,7 @@ static inline float dot(const float *a, const float *b, int n) {
 /* ---- state ---------------------------------------------------------------------------------------------- */
 
 /* The KV cache in 2 MB pages where the kernel allows (transparent huge pages on request): attention reads each
- * head's keys at a stride of a whole cache row (n_kv_heads·head_dim floats, 8 KB for OLMo-2 1B), so with 4 KB
+ * head's keys at a stride of a whole cache row (n_kv_heads·head_dim elements, 8 KB fp32 for OLMo-2 1B), so with 4 KB
  * pages nearly every key is a TLB miss. Not zeroed: only positions already written are ever read. */
 static void *cache_alloc(size_t bytes) {
     const size_t huge = (size_t)2 << 20;
