@@ -67,10 +67,10 @@ static double read_bandwidth(const struct olmo_model *m, int passes) {
 /* The bf16 state's cache = the fp32 state's, rounded, for positions [0, n). */
 static void round_cache(struct olmo_state *dst, const struct olmo_state *src, int n_layers, int n) {
     for (int l = 0; l < n_layers; l++)
-        for (int p = 0; p < n; p++) {
-            size_t at = ((size_t)l * src->max_seq + (size_t)p) * src->kv_dim;
-            kv_store(dst->k_cache, dst->kv_dtype, at, (const float *)src->k_cache + at, src->kv_dim);
-            kv_store(dst->v_cache, dst->kv_dtype, at, (const float *)src->v_cache + at, src->kv_dim);
+        for (int g = 0; g < src->kv_dim / src->head_dim; g++) {   /* positions [0, n) of a head are contiguous */
+            size_t at = model_kv_offset(src, l, g, 0);
+            kv_store(dst->k_cache, dst->kv_dtype, at, (const float *)src->k_cache + at, n * src->head_dim);
+            kv_store(dst->v_cache, dst->kv_dtype, at, (const float *)src->v_cache + at, n * src->head_dim);
         }
 }
 

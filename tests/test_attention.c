@@ -41,10 +41,10 @@ static int check(int T, int pos, int H, int Hkv, int hd, enum olmo_kv_dtype dt, 
             K[i] = olmo_bf16_to_f32(K16[i]);   /* what the bf16 cache holds, for the reference and the fp32 run */
             V[i] = olmo_bf16_to_f32(V16[i]);
         }
-        rc = attn_prefill(out, q, K16, V16, OLMO_KV_BF16, T, pos, H, Hkv, hd, kvs, scale);
-        if (rc == 0 && attn_prefill(out32, q, K, V, OLMO_KV_F32, T, pos, H, Hkv, hd, kvs, scale) == 0)
+        rc = attn_prefill(out, q, K16, V16, OLMO_KV_BF16, T, pos, H, Hkv, hd, kvs, hd, scale);
+        if (rc == 0 && attn_prefill(out32, q, K, V, OLMO_KV_F32, T, pos, H, Hkv, hd, kvs, hd, scale) == 0)
             for (size_t i = 0; i < nq; i++) *mismatch += memcmp(&out[i], &out32[i], sizeof(float)) != 0;
-    } else rc = attn_prefill(out, q, K, V, OLMO_KV_F32, T, pos, H, Hkv, hd, kvs, scale);
+    } else rc = attn_prefill(out, q, K, V, OLMO_KV_F32, T, pos, H, Hkv, hd, kvs, hd, scale);
     *worst = 0;
     double *p = malloc(sizeof(double) * (size_t)n);
     for (int t = 0; t < T && rc == 0; t++)
@@ -76,6 +76,31 @@ static int check(int T, int pos, int H, int Hkv, int hd, enum olmo_kv_dtype dt, 
     return rc;
 }
 
+/* The model's cache is head-major ([Hkv][max_seq][hd]: kv_stride = hd, head_stride = max_seq·hd); the kernel must
+ * give exactly the interleaved layout's result for the same values, with room left after position n. */
+TEST(attention_prefill_head_major_layout_equals_interleaved) {
+    enum { T = 19, POS = 6, H = 4, HKV = 2, HD = 32, N = T + POS, MAXSEQ = N + 5 };
+    static float q[T * H * HD], K[N * HKV * HD], V[N * HKV * HD], Kh[HKV * MAXSEQ * HD], Vh[HKV * MAXSEQ * HD];
+    static float a[T * H * HD], b[T * H * HD];
+    unsigned s = 99;
+    for (int i = 0; i < T * H * HD; i++) q[i] = frand(&s) * 3.0f;
+    for (int i = 0; i < N * HKV * HD; i++) { K[i] = frand(&s); V[i] = frand(&s); }
+    for (int i = 0; i < HKV * MAXSEQ * HD; i++) Kh[i] = Vh[i] = 1e30f;   /* unused rows: must never be read */
+    for (int j = 0; j < N; j++)
+        for (int g = 0; g < HKV; g++)
+            for (int i = 0; i < HD; i++) {
+                Kh[((size_t)g * MAXSEQ + j) * HD + i] = K[((size_t)j * HKV + g) * HD + i];
+                Vh[((size_t)g * MAXSEQ + j) * HD + i] = V[((size_t)j * HKV + g) * HD + i];
+            }
+    int ra = attn_prefill(a, q, K, V, OLMO_KV_F32, T, POS, H, HKV, HD, HKV * HD, HD, 0.2f);
+    int rb = attn_prefill(b, q, Kh, Vh, OLMO_KV_F32, T, POS, H, HKV, HD, HD, (int64_t)MAXSEQ * HD, 0.2f);
+#if !defined(__AVX512F__)
+    if (ra) SKIP("no AVX-512 in this build: attn_prefill declines");
+#endif
+    CHECK(ra == 0 && rb == 0);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+}
+
 TEST(attention_prefill_matches_double_reference) {
     static const int cases[][5] = {   /* T, pos, H, Hkv, hd */
         {8, 0, 2, 2, 16}, {13, 0, 4, 2, 32}, {37, 5, 4, 1, 128}, {64, 0, 3, 3, 64}, {9, 200, 2, 1, 128},
@@ -105,8 +130,8 @@ TEST(attention_prefill_matches_double_reference) {
 
 TEST(attention_prefill_declines_what_it_does_not_handle) {
     float buf[4096] = {0};
-    CHECK(attn_prefill(buf, buf, buf, buf, OLMO_KV_F32, 7, 0, 2, 2, 16, 32, 0.25f) == -1);     /* T < 8: caller's loop */
-    CHECK(attn_prefill(buf, buf, buf, buf, OLMO_KV_F32, 8, 0, 2, 2, 8, 16, 0.35f) == -1);      /* hd not a multiple of 16 */
-    CHECK(attn_prefill(buf, buf, buf, buf, OLMO_KV_F32, 8, 0, 3, 2, 16, 32, 0.25f) == -1);     /* H not a multiple of Hkv */
-    CHECK(attn_prefill(buf, buf, buf, buf, (enum olmo_kv_dtype)7, 8, 0, 2, 2, 16, 32, 0.25f) == -1);   /* unknown type */
+    CHECK(attn_prefill(buf, buf, buf, buf, OLMO_KV_F32, 7, 0, 2, 2, 16, 32, 16, 0.25f) == -1);     /* T < 8: caller's loop */
+    CHECK(attn_prefill(buf, buf, buf, buf, OLMO_KV_F32, 8, 0, 2, 2, 8, 16, 8, 0.35f) == -1);      /* hd not a multiple of 16 */
+    CHECK(attn_prefill(buf, buf, buf, buf, OLMO_KV_F32, 8, 0, 3, 2, 16, 32, 16, 0.25f) == -1);     /* H not a multiple of Hkv */
+    CHECK(attn_prefill(buf, buf, buf, buf, (enum olmo_kv_dtype)7, 8, 0, 2, 2, 16, 32, 16, 0.25f) == -1);   /* unknown type */
 }

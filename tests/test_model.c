@@ -268,7 +268,7 @@ static int kv_paths(const char *name, struct kv_paths *r) {
     for (int l = 0; l < m.cfg.n_layers; l++)
         for (int t = 0; t < N; t++)
             for (int e = 0; e < x.kv_dim; e++) {
-                size_t i = ((size_t)l * N + t) * x.kv_dim + e;
+                size_t i = model_kv_offset(&x, l, e / x.head_dim, t) + (size_t)(e % x.head_dim);
                 uint16_t p[2][2] = {{kx[i], ky[i]}, {vx[i], vy[i]}};
                 for (int k = 0; k < 2; k++) {
                     r->elems++;

@@ -121,6 +121,7 @@ int model_state_init_opts(struct olmo_state *s, const struct olmo_model *m, int 
     if (dt != OLMO_KV_F32 && dt != OLMO_KV_BF16) return olmo_err("state: unknown KV cache type %d", (int)dt);
     s->max_seq = max_seq;
     s->kv_dim = c->n_kv_heads * c->head_dim;
+    s->head_dim = c->head_dim;
     s->kv_dtype = dt;
     size_t n = (size_t)c->n_layers * (size_t)max_seq * (size_t)s->kv_dim;
     s->kv_bytes = 2 * n * kv_elem_size(dt);
@@ -178,9 +179,8 @@ static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int
  * forward pass shares one set of threads that sleep instead of spinning between steps. */
 /* A bf16 cache (kernels/kv_cache.h) is read through kv_row: each key or value row is widened exactly into a per-thread
  * fp32 row, then used as an fp32 row is; an fp32 cache is read in place.
- * One head's key (or value) rows lie a whole cache row apart (kv_dim elements: 8 KB fp32 for OLMo-2 1B), a stride the
- * hardware prefetchers do not follow across pages, so decoding would wait on memory latency for every key.
- * Fetching the row ATT_AHEAD keys ahead keeps the reads streaming. */
+ * One head's rows are contiguous (model_kv_offset: head-major), so the keys, then the values, are two sequential
+ * streams; the rows ATT_AHEAD keys ahead are still fetched explicitly, to cross 4 KB page ends without a stall. */
 #define ATT_AHEAD 8
 static inline void prefetch_row(const void *p, size_t bytes) {
     for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i, 0, 0);
@@ -197,12 +197,12 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     const struct att_job *J = ctx;
     const struct olmo_config *c = J->c;
     struct olmo_state *s = J->s;
-    int H = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads, kvd = s->kv_dim;
+    int H = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads;
     int h = (int)(chunk % H), t0 = (int)(chunk / H) * ATT_QB, nq = J->T - t0 < ATT_QB ? J->T - t0 : ATT_QB;
-    size_t koff = (size_t)(h / group) * hd, L = (size_t)s->scores_len;
+    size_t koff = (size_t)(h / group) * (size_t)s->max_seq * (size_t)hd, L = (size_t)s->scores_len;
     float scale = 1.0f / sqrtf((float)hd), *sc = s->scores + (size_t)thread * ATT_QB * L;
     enum olmo_kv_dtype dt = s->kv_dtype;
-    size_t row_bytes = (size_t)hd * kv_elem_size(dt), stride_bytes = (size_t)kvd * kv_elem_size(dt);
+    size_t row_bytes = (size_t)hd * kv_elem_size(dt), stride_bytes = row_bytes;
     float *buf = s->kv_rows + (size_t)thread * hd;   /* a bf16 row widened (kv_row); fp32 rows are read in place */
     const float *q[ATT_QB];
     float *o[ATT_QB];
@@ -215,7 +215,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     }
     int n = J->pos + t0 + nq;   /* keys any query of the block sees */
     for (int j = 0; j < n; j++) {
-        size_t at = (size_t)j * kvd + koff;
+        size_t at = (size_t)j * (size_t)hd + koff;
         if (j + ATT_AHEAD < n) prefetch_row((const char *)J->K + at * kv_elem_size(dt) + ATT_AHEAD * stride_bytes, row_bytes);
         const float *k = kv_row(J->K, dt, at, hd, buf);
         for (int i = 0; i < nq; i++)
@@ -232,7 +232,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
         for (int j = 0; j <= last[i]; j++) r[j] *= inv;
     }
     for (int j = 0; j < n; j++) {
-        size_t at = (size_t)j * kvd + koff;
+        size_t at = (size_t)j * (size_t)hd + koff;
         if (j + ATT_AHEAD < n) prefetch_row((const char *)J->V + at * kv_elem_size(dt) + ATT_AHEAD * stride_bytes, row_bytes);
         const float *v = kv_row(J->V, dt, at, hd, buf);
         for (int i = 0; i < nq; i++) {
@@ -245,13 +245,11 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
 }
 
 static void attention(const struct olmo_config *c, struct olmo_state *s, int layer, int T, int pos) {
-    size_t layer_bytes = (size_t)s->max_seq * (size_t)s->kv_dim * kv_elem_size(s->kv_dtype);
-    struct att_job J = {c, s, (const char *)s->k_cache + (size_t)layer * layer_bytes,
-                        (const char *)s->v_cache + (size_t)layer * layer_bytes, pos, T};
-    size_t kvd = (size_t)s->kv_dim;
+    size_t layer_bytes = model_kv_offset(s, layer, 0, 0) * kv_elem_size(s->kv_dtype);
+    struct att_job J = {c, s, (const char *)s->k_cache + layer_bytes, (const char *)s->v_cache + layer_bytes, pos, T};
     /* prompts (T >= 8): the tiled kernel (kernels/attention.h); it declines what it does not handle */
-    if (attn_prefill(s->att, s->q, J.K, J.V, s->kv_dtype, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, (int)kvd,
-                     1.0f / sqrtf((float)c->head_dim)) == 0)
+    if (attn_prefill(s->att, s->q, J.K, J.V, s->kv_dtype, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, c->head_dim,
+                     (int64_t)s->max_seq * c->head_dim, 1.0f / sqrtf((float)c->head_dim)) == 0)
         return;
     olmo_pool_for((int64_t)((T + ATT_QB - 1) / ATT_QB) * c->n_heads, attention_block, &J);
 }
@@ -304,9 +302,11 @@ static void step_qkv(void *ctx, int64_t t, int thread) {
     }
     rope(q, c->n_heads, hd, J->cos_t + t * half, J->sin_t + t * half);
     rope(k, c->n_kv_heads, hd, J->cos_t + t * half, J->sin_t + t * half);
-    size_t at = ((size_t)J->layer * s->max_seq + (size_t)(J->pos + t)) * kvd;
-    kv_store(s->k_cache, s->kv_dtype, at, k, kvd);   /* bf16 cache: rounded here, once */
-    kv_store(s->v_cache, s->kv_dtype, at, v, kvd);
+    for (int g = 0; g < c->n_kv_heads; g++) {   /* bf16 cache: rounded here, once */
+        size_t at = model_kv_offset(s, J->layer, g, J->pos + (int)t);
+        kv_store(s->k_cache, s->kv_dtype, at, k + (size_t)g * hd, hd);
+        kv_store(s->v_cache, s->kv_dtype, at, v + (size_t)g * hd, hd);
+    }
 }
 
 /* x[t] += tmp[t], or x[t] += RMS(tmp[t], norm_w) when the norm sits after the sublayer (OLMo-2). */

@@ -58,7 +58,7 @@ struct olmo_state {
     int max_seq;                 /* cache capacity in positions */
     int kv_dim;                  /* n_kv_heads * head_dim */
     enum olmo_kv_dtype kv_dtype; /* element type of the cache (kernels/kv_cache.h) */
-    void *k_cache, *v_cache;     /* [n_layers][max_seq][kv_dim] elements of kv_dtype */
+    void *k_cache, *v_cache;     /* [n_layers][n_kv_heads][max_seq][head_dim] elements of kv_dtype (model_kv_offset) */
     size_t kv_bytes;             /* bytes of k_cache + v_cache */
     int scratch_T;               /* tokens the scratch buffers hold; grown on demand */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2, *tmp;
@@ -67,7 +67,16 @@ struct olmo_state {
     int scores_len, scores_threads;
     /* profile, accumulated over model_forward calls (seconds): all of it, the projections, attention */
     double t_total, t_proj, t_attn;
+    int head_dim;
 };
+
+/* Element offset of the cache row of (layer, KV head g, position pos). Head-major, so that decoding reads each
+ * head's keys and values for positions 0..pos as one contiguous stream (a [pos][kv_dim] layout would make it a
+ * strided walk with one head_dim row per kv_dim: prefetchers stop at every page). */
+static inline size_t model_kv_offset(const struct olmo_state *s, int layer, int g, int pos) {
+    int heads = s->kv_dim / s->head_dim;
+    return (((size_t)layer * (size_t)heads + (size_t)g) * (size_t)s->max_seq + (size_t)pos) * (size_t)s->head_dim;
+}
 struct model_state_opts {
     enum olmo_kv_dtype kv_dtype; /* OLMO_KV_F32 (default, exact) or OLMO_KV_BF16 (half the memory; keys and values
                                     rounded to bf16 when written, all arithmetic fp32) */

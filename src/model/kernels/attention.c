@@ -48,6 +48,7 @@ struct attn_job {
     enum olmo_kv_dtype kv_dtype;
     float *scores;           /* per thread: TQ * n16 */
     int T, pos, H, group, hd, kv_stride, n16, ntiles;
+    int64_t head_stride;     /* elements from one KV head's rows to the next's */
     float scale;
 };
 
@@ -64,7 +65,7 @@ static inline __attribute__((always_inline)) void pv(const struct attn_job *J, c
         const float *p0 = S + (size_t)t * J->n16, *p1 = two ? p0 + J->n16 : p0;
         int n = J->pos + t0 + t + 1 + two;   /* keys with a non-zero weight for either token */
         for (int j = 0; j < n; j++) {
-            size_t vr = (size_t)j * J->kv_stride + (size_t)g * hd;
+            size_t vr = (size_t)j * J->kv_stride + (size_t)g * (size_t)J->head_stride;
             __m512 w0 = _mm512_set1_ps(p0[j]), w1 = _mm512_set1_ps(p1[j]);
 #pragma GCC unroll 16
             for (int v = 0; v < NV; v++) {
@@ -142,7 +143,7 @@ static void attn_tile(void *ctx, int64_t chunk, int thread) {
     }
 }
 
-struct tr_job { float *Kt; const void *K; enum olmo_kv_dtype kv_dtype; int n, n16, hd, kv_stride; };
+struct tr_job { float *Kt; const void *K; enum olmo_kv_dtype kv_dtype; int n, n16, hd, kv_stride; int64_t head_stride; };
 static void transpose_head(void *ctx, int64_t g, int thread) {
     (void)thread;
     const struct tr_job *J = ctx;
@@ -152,7 +153,7 @@ static void transpose_head(void *ctx, int64_t g, int thread) {
             for (int d = 0; d < J->hd; d++) dst[(size_t)d * J->n16 + j] = 0.0f;
             continue;
         }
-        const float *k = kv_row(J->K, J->kv_dtype, (size_t)j * J->kv_stride + (size_t)g * J->hd, J->hd, buf);
+        const float *k = kv_row(J->K, J->kv_dtype, (size_t)j * J->kv_stride + (size_t)g * (size_t)J->head_stride, J->hd, buf);
         for (int d = 0; d < J->hd; d++) dst[(size_t)d * J->n16 + j] = k[d];
     }
 }
@@ -162,7 +163,7 @@ static float *attn_buf;
 static size_t attn_cap;
 
 int attn_prefill(float *out, const float *q, const void *K, const void *V, enum olmo_kv_dtype kv_dtype, int T, int pos,
-                 int H, int Hkv, int hd, int kv_stride, float scale) {
+                 int H, int Hkv, int hd, int kv_stride, int64_t head_stride, float scale) {
     if ((kv_dtype != OLMO_KV_F32 && kv_dtype != OLMO_KV_BF16) || T < TQ || hd % 16 || hd > 256 || H % Hkv) return -1;
     int n = pos + T, n16 = (n + 15) & ~15, nth = olmo_pool_threads();
     size_t need = (size_t)Hkv * hd * n16 + (size_t)nth * TQ * n16;
@@ -177,10 +178,10 @@ int attn_prefill(float *out, const float *q, const void *K, const void *V, enum 
         attn_buf = p;
         attn_cap = need + need / 4;
     }
-    struct tr_job tj = {attn_buf, K, kv_dtype, n, n16, hd, kv_stride};
+    struct tr_job tj = {attn_buf, K, kv_dtype, n, n16, hd, kv_stride, head_stride};
     olmo_pool_for(Hkv, transpose_head, &tj);
     struct attn_job J = {.out = out, .q = q, .V = V, .kv_dtype = kv_dtype, .Kt = attn_buf, .scores = attn_buf + (size_t)Hkv * hd * n16,
-                         .T = T, .pos = pos, .H = H, .group = H / Hkv, .hd = hd, .kv_stride = kv_stride, .n16 = n16,
+                         .T = T, .pos = pos, .H = H, .group = H / Hkv, .hd = hd, .kv_stride = kv_stride, .head_stride = head_stride, .n16 = n16,
                          .ntiles = (T + TQ - 1) / TQ, .scale = scale};
     olmo_pool_for((int64_t)H * J.ntiles, attn_tile, &J);
     pthread_mutex_unlock(&attn_lock);
@@ -189,8 +190,8 @@ int attn_prefill(float *out, const float *q, const void *K, const void *V, enum 
 
 #else
 int attn_prefill(float *out, const float *q, const void *K, const void *V, enum olmo_kv_dtype kv_dtype, int T, int pos,
-                 int H, int Hkv, int hd, int kv_stride, float scale) {
-    (void)out; (void)q; (void)K; (void)V; (void)kv_dtype; (void)T; (void)pos; (void)H; (void)Hkv; (void)hd; (void)kv_stride; (void)scale;
+                 int H, int Hkv, int hd, int kv_stride, int64_t head_stride, float scale) {
+    (void)out; (void)q; (void)K; (void)V; (void)kv_dtype; (void)T; (void)pos; (void)H; (void)Hkv; (void)hd; (void)kv_stride; (void)head_stride; (void)scale;
     return -1;
 }
 #endif

@@ -2,8 +2,10 @@
  *
  * out[t][h] = softmax(q[t][h] · K[0..pos+t]ᵀ · scale) · V[0..pos+t]   for t < T, h < H,
  * query head h reading KV head h / (H / Hkv) (consecutive groups, as HF's repeat_kv). Layouts:
- *   q, out: [T][H·hd];  K, V: [pos+T][kv_stride], KV head g at columns g·hd … g·hd+hd-1, elements of type
- *   kv_dtype (kv_cache.h: a bf16 cache is widened exactly to fp32 as it is read).
+ *   q, out: [T][H·hd];  K, V: the row of KV head g at position j starts at element j·kv_stride + g·head_stride
+ *   (the model's cache is head-major: kv_stride = hd, head_stride = max_seq·hd; an interleaved [pos][Hkv·hd]
+ *   layout is kv_stride = Hkv·hd, head_stride = hd); elements of type kv_dtype (kv_cache.h: a bf16 cache is
+ *   widened exactly to fp32 as it is read).
  * The plain per-(token, head) loop spends most of its time in one dot product and one expf per key; here the
  * keys of each KV head are transposed once per call, 8 query tokens share every key load (a small register
  * tiled GEMM for q·Kᵀ and for P·V), and exp is vectorized (AVX-512 scalef: error ≈ 1 ulp). fp32 arithmetic
@@ -20,6 +22,6 @@
 #include <stdint.h>
 
 int attn_prefill(float *out, const float *q, const void *K, const void *V, enum olmo_kv_dtype kv_dtype, int T, int pos,
-                 int H, int Hkv, int hd, int kv_stride, float scale);
+                 int H, int Hkv, int hd, int kv_stride, int64_t head_stride, float scale);
 
 #endif
