@@ -31,6 +31,7 @@
 #include "model/kernels/linear_internal.h"
 #include "model/kernels/pool.h"
 #include "model/model.h"
+#include "bench_read.h"
 
 #include <immintrin.h>
 #include <signal.h>
@@ -102,67 +103,14 @@ static void fill(void *p, size_t n, int scales) {
     olmo_pool_for((int64_t)((n + FILL_CHUNK - 1) / FILL_CHUNK), fill_chunk, &J);
 }
 
-/* ---- (a) streaming read bandwidth over the arena ---- */
-struct read_job { const uint8_t *p; size_t n; int64_t sums[64 * 8]; };
-#define READ_CHUNK ((size_t)4 << 20)
-static void read_chunk(void *ctx, int64_t c, int thread) {
-    struct read_job *J = ctx;
-    size_t b = (size_t)c * READ_CHUNK, e = b + READ_CHUNK < J->n ? b + READ_CHUNK : J->n;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = b; i + 256 <= e; i += 256) {   /* 4 independent 64-byte loads per step, no stores */
-        a0 = _mm512_add_epi64(a0, _mm512_load_si512(J->p + i));
-        a1 = _mm512_add_epi64(a1, _mm512_load_si512(J->p + i + 64));
-        a2 = _mm512_add_epi64(a2, _mm512_load_si512(J->p + i + 128));
-        a3 = _mm512_add_epi64(a3, _mm512_load_si512(J->p + i + 192));
-    }
-    J->sums[thread * 8] += _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
-}
+/* ---- (a) streaming read bandwidth over the arena (bench_read.h), best of reps passes ---- */
 static double read_bandwidth(const uint8_t *p, size_t n, int reps) {
-    static struct read_job J;
-    J.p = p;
-    J.n = n;
     double best = 0;
     for (int r = 0; r < reps; r++) {
-        double t = now_s();
-        olmo_pool_for((int64_t)((n + READ_CHUNK - 1) / READ_CHUNK), read_chunk, &J);
-        t = now_s() - t;
-        if (n / t > best) best = (double)n / t;
+        double t = bench_read(p, n);
+        if ((double)n / t > best) best = (double)n / t;
     }
-    if (J.sums[0] == 42) printf(" ");   /* keep the sums alive */
     return best;
-}
-
-/* ---- a streaming read of exactly the matrices a decode step reads, one pool call per matrix as the GEMVs
- * make them (unaligned loads: tensors sit at any offset of a checkpoint file) ---- */
-struct mread_job { const uint8_t *p; size_t n, chunk; int64_t sums[64 * 8]; };
-static void mread_chunk(void *ctx, int64_t c, int thread) {
-    struct mread_job *J = ctx;
-    size_t b = (size_t)c * J->chunk, e = b + J->chunk < J->n ? b + J->chunk : J->n;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = b; i + 256 <= e; i += 256) {
-        a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(J->p + i));
-        a1 = _mm512_add_epi64(a1, _mm512_loadu_si512(J->p + i + 64));
-        a2 = _mm512_add_epi64(a2, _mm512_loadu_si512(J->p + i + 128));
-        a3 = _mm512_add_epi64(a3, _mm512_loadu_si512(J->p + i + 192));
-    }
-    J->sums[thread * 8] += _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
-}
-static void read_matrix(const struct olmo_linear *W) {
-    static struct mread_job J;
-    J.p = W->data;
-    J.n = W->dtype == OLMO_DTYPE_Q8 ? (size_t)linear_q8_bytes(W->rows, W->cols)   /* weights, then scales */
-                                    : (size_t)W->rows * (size_t)W->cols * (W->dtype == OLMO_DTYPE_F32 ? 4 : 2);
-    J.chunk = (J.n / (8 * (size_t)olmo_pool_threads()) + 255) & ~(size_t)255;   /* ~8 chunks per thread, as the GEMV */
-    if (J.chunk < 65536) J.chunk = 65536;
-    olmo_pool_for((int64_t)((J.n + J.chunk - 1) / J.chunk), mread_chunk, &J);
-}
-static void read_model_matrices(const struct olmo_model *m) {
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        const struct olmo_layer *ly = &m->layers[l];
-        const struct olmo_linear *all[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->w_gate, &ly->w_up, &ly->w_down};
-        for (int i = 0; i < 7; i++) read_matrix(all[i]);
-    }
-    read_matrix(&m->lm_head);
 }
 
 /* ---- the model's matrices ---- */
@@ -385,9 +333,7 @@ static int bench_model(const char *dir, int q8, int rehome, int prompt, int deco
      * best of 3 */
     double bw = 0;
     for (int r = 0; r < 3 && rc == 0; r++) {
-        double tr = now_s();
-        read_model_matrices(&m);
-        tr = now_s() - tr;
+        double tr = bench_read_model_matrices(&m);
         if ((double)m.weight_bytes / tr > bw) bw = (double)m.weight_bytes / tr;
     }
     if (rc == 0) {
@@ -408,7 +354,7 @@ static int bench_model(const char *dir, int q8, int rehome, int prompt, int deco
         for (int i = 0; i < 2 * decode && rc == 0; i++) {
             int read = (i ^ (i >> 1)) & 1;
             double ti = now_s();
-            if (read) read_model_matrices(&m);
+            if (read) bench_read_model_matrices(&m);
             else rc = model_forward(&m, &st, tok + i / 2, 1, i / 2, logits);
             ti = now_s() - ti;
             if (read) tr += ti; else td += ti;

@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "model/kernels/pool.h"
 #include "model/model.h"
+#include "bench_read.h"
 
 #include <omp.h>
 #include <stdint.h>
@@ -29,36 +30,13 @@
 
 static const double LLAMA_DECODE_BF16 = 9;   /* tok/s, OLMo-2 1B shape, 2 threads, f16 cache (issue 3) */
 
-/* ---- streaming read of the mapped weights (the decode bound), as bench_model measures it ---- */
-struct read_job { const uint8_t *p; size_t n; uint64_t sums[OLMO_POOL_MAX_THREADS * 8]; };
-#define READ_CHUNK ((size_t)4 << 20)
-static void read_chunk(void *ctx, int64_t c, int thread) {
-    struct read_job *J = ctx;
-    size_t b = (size_t)c * READ_CHUNK, e = b + READ_CHUNK < J->n ? b + READ_CHUNK : J->n;
-    const uint64_t *q = (const uint64_t *)(J->p + b);
-    uint64_t acc = 0;
-#pragma omp simd reduction(^ : acc)
-    for (size_t i = 0; i < (e - b) / 8; i++) acc ^= q[i];
-    J->sums[thread * 8] ^= acc;
-}
-
-/* Best of `passes` streaming passes over every mapped file (the first pass of a run also maps the pages decoding
- * never touched, e.g. most embedding rows, so main makes one warm-up pass). */
+/* Best of `passes` streaming passes over every mapped file (bench_read.h; the first pass of a run also maps the
+ * pages decoding never touched, e.g. most embedding rows, so main makes one warm-up pass). */
 static double read_bandwidth(const struct olmo_model *m, int passes) {
     double best = 0;
     for (int r = 0; r < passes; r++) {
-        uint64_t bytes = 0;
-        double t0 = olmo_now();
-        for (int f = 0; f < m->st.n_files; f++) {
-            struct read_job *J = calloc(1, sizeof *J);
-            if (!J) return 0;
-            J->p = m->st.files[f].map.data;
-            J->n = m->st.files[f].map.size & ~(size_t)7;
-            olmo_pool_for((int64_t)((J->n + READ_CHUNK - 1) / READ_CHUNK), read_chunk, J);
-            bytes += J->n;
-            free(J);
-        }
-        double gbs = bytes / (olmo_now() - t0) / 1e9;
+        uint64_t bytes;
+        double t = bench_read_mapped_files(m, &bytes), gbs = (double)bytes / t / 1e9;
         if (gbs > best) best = gbs;
     }
     return best;

@@ -21,6 +21,7 @@
 #include "model/kernels/linear.h"
 #include "model/kernels/pool.h"
 #include "model/model.h"
+#include "bench_read.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -95,31 +96,13 @@ static int write_random_checkpoint(const char *dir, const struct shape *sh) {
     return rc;
 }
 
-struct read_job { const uint8_t *p; size_t n; uint64_t sums[OLMO_POOL_MAX_THREADS * 8]; };
-#define READ_CHUNK ((size_t)4 << 20)
-static void read_chunk(void *ctx, int64_t c, int thread) {
-    struct read_job *J = ctx;
-    size_t b = (size_t)c * READ_CHUNK, e = b + READ_CHUNK < J->n ? b + READ_CHUNK : J->n;
-    const uint64_t *q = (const uint64_t *)(J->p + b);
-    uint64_t acc = 0;
-#pragma omp simd reduction(^ : acc)
-    for (size_t i = 0; i < (e - b) / 8; i++) acc ^= q[i];
-    J->sums[thread * 8] ^= acc;
-}
-
+/* the decode bound of a bf16 model: best of 3 streaming reads over the mapped files (bench_read.h) */
 static double read_bandwidth(const struct olmo_model *m) {
     double best = 0;
-    for (int f = 0; f < m->st.n_files; f++) {
-        struct read_job *J = calloc(1, sizeof *J);
-        J->p = m->st.files[f].map.data;
-        J->n = m->st.files[f].map.size & ~(size_t)7;
-        for (int rep = 0; rep < 3; rep++) {
-            double t0 = olmo_now();
-            olmo_pool_for((int64_t)((J->n + READ_CHUNK - 1) / READ_CHUNK), read_chunk, J);
-            double gbs = J->n / (olmo_now() - t0) / 1e9;
-            if (gbs > best) best = gbs;
-        }
-        free(J);
+    for (int rep = 0; rep < 3; rep++) {
+        uint64_t bytes;
+        double t = bench_read_mapped_files(m, &bytes), gbs = (double)bytes / t / 1e9;
+        if (gbs > best) best = gbs;
     }
     return best;
 }
