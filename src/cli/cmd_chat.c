@@ -102,12 +102,19 @@ int cmd_chat(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    struct model_cli c;
-    if (model_cli_open(&c, &o, 2048) != 0) return cli_fail("chat");
+    /* The template first: a checkpoint without one (a base model) is refused before its weights are loaded. */
+    struct hf_tokenizer_config tc;
     struct chat_template ct;
-    if (chat_template_init(&ct, &c.tok_cfg) != 0) {
+    if (hf_tokenizer_config_load(&tc, o.dir) != 0) return cli_fail("chat");
+    int bad = chat_template_init(&ct, &tc) != 0;
+    hf_tokenizer_config_free(&tc);
+    if (bad) {
         olmo_err_prefix("%s: ", o.dir);
-        model_cli_close(&c);
+        return cli_fail("chat");
+    }
+    struct model_cli c;
+    if (model_cli_open(&c, &o, 2048) != 0) {
+        chat_template_free(&ct);
         return cli_fail("chat");
     }
     struct convo cv = {0};
