@@ -7,8 +7,8 @@
  * (kernels/linear.h). Norm weights (a few KB) are converted to fp32 copies.
  *
  * model_forward runs T new tokens at positions pos … pos+T-1 (spec §3: OLMo-1, OLMo-2, llama), appending their
- * keys and values to the state's cache (fp32, or bf16 on request: model_state_init_opts). Prefill passes the whole prompt in one call (matrix-matrix
- * products); decoding passes one token at a time. */
+ * keys and values to the state's cache (fp32, or bf16 on request: model_state_init_opts). Prefill passes the
+ * whole prompt in one call (matrix-matrix products); decoding passes one token at a time. */
 #ifndef OLMO_MODEL_MODEL_H
 #define OLMO_MODEL_MODEL_H
 
@@ -57,6 +57,7 @@ int model_quantize_q8(struct olmo_model *m);
 struct olmo_state {
     int max_seq;                 /* cache capacity in positions */
     int kv_dim;                  /* n_kv_heads * head_dim */
+    int head_dim;
     enum olmo_kv_dtype kv_dtype; /* element type of the cache (kernels/kv_cache.h) */
     void *k_cache, *v_cache;     /* [n_layers][n_kv_heads][max_seq][head_dim] elements of kv_dtype (model_kv_offset) */
     size_t kv_bytes;             /* bytes of k_cache + v_cache */
@@ -67,7 +68,6 @@ struct olmo_state {
     int scores_len, scores_threads;
     /* profile, accumulated over model_forward calls (seconds): all of it, the projections, attention */
     double t_total, t_proj, t_attn;
-    int head_dim;
 };
 
 /* Element offset of the cache row of (layer, KV head g, position pos). Head-major, so that decoding reads each
