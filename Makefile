@@ -4,6 +4,7 @@
 #
 #   make BUILD=build-x      another build folder (several configurations side by side)
 #   make SAN=1              AddressSanitizer + UndefinedBehaviorSanitizer build (default folder build-san)
+#   make valgrind           an x86-64-v3 build in build-vg and scripts/valgrind.sh over it (memcheck)
 #   make MPI=0              build without MPI even if OpenMPI is installed
 
 SAN ?= 0
@@ -47,7 +48,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 PEER_BIN := $(PEER_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test check bench clean deps san-test fuzz
+.PHONY: all test check bench clean deps san-test fuzz valgrind
 all: $(BUILD)/olmo
 
 $(BUILD)/obj/%.o: %.c
@@ -114,6 +115,12 @@ build-fuzz/libolmo.a: $(FUZZ_LIB_OBJ)
 
 build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libolmo.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libolmo.a $(PKG_LIBS) -ldnnl $(MPI_LIBS) -lpthread -lm
+
+# Valgrind 3.19 cannot decode AVX-512: build for x86-64-v3 (the last -march wins) in its own folder.
+VG_TESTS := base safetensors hf_config linear attention model sampling chat_template utf8_stream tokenizer
+valgrind:
+	$(MAKE) BUILD=build-vg EXTRA_CFLAGS=-march=x86-64-v3 all $(VG_TESTS:%=build-vg/tests/test_%)
+	bash scripts/valgrind.sh build-vg/olmo $(VG_TESTS:%=build-vg/tests/test_%)
 
 fuzz: $(FUZZ_BIN)
 	@set -e; for bin in $(FUZZ_BIN); do \
