@@ -12,6 +12,7 @@
 #include "base/mem.h"
 #include "model/kernels/attention.h"
 #include "model/kernels/pool.h"
+#include "model/kernels/vexp.h"
 
 #include <math.h>
 #if defined(__AVX512F__)
@@ -320,9 +321,7 @@ static void step_residual(void *ctx, int64_t t, int thread) {
 }
 
 /* hb[t] = silu(hb[t]) * hb2[t]. The exp argument is clamped to [-80, 80] (changes silu by < 1e-33 relative) so
- * glibc's expf never takes its slow under/overflow path. With AVX-512, 16 lanes at a time: z = n·ln2 + r with
- * |r| <= ln2/2 (ln2 split in two so n·ln2 is exact), e^r by its degree-6 Taylor polynomial (truncation < 2e-7
- * relative), scaled by 2^n with vscalefps — the compiler does not vectorize libm's expf. */
+ * glibc's expf never takes its slow under/overflow path. With AVX-512, 16 lanes at a time (kernels/vexp.h). */
 static void swiglu_row(float *g, const float *u, int n) {
     int i = 0;
 #if defined(__AVX512F__)
@@ -330,17 +329,7 @@ static void swiglu_row(float *g, const float *u, int n) {
     for (; i + 16 <= n; i += 16) {
         __m512 x = _mm512_loadu_ps(g + i);
         __m512 z = _mm512_min_ps(_mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), x), lo), hi);
-        __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), z);
-        r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);
-        __m512 p = _mm512_set1_ps(1.0f / 720);
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-        p = _mm512_fmadd_ps(p, r, one);
-        p = _mm512_fmadd_ps(p, r, one);
-        __m512 e = _mm512_scalef_ps(p, k);   /* e^z = e^r · 2^k */
+        __m512 e = olmo_exp512(z);
         _mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_div_ps(x, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + i)));
     }
 #endif

@@ -12,6 +12,7 @@
  * buffer stays in L2 up to several thousand keys. */
 #include "model/kernels/attention.h"
 #include "model/kernels/pool.h"
+#include "model/kernels/vexp.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -22,24 +23,6 @@
 #if defined(__AVX512F__)
 
 #define TQ 8   /* query tokens per tile */
-
-/* exp(x) for x <= 0 (scores minus their max), via 2^n · p(r), r = x - n·ln2 in [-ln2/2, ln2/2], p the degree-7
- * Taylor polynomial (truncation < 2e-8 relative); below -87 the result underflows to 0 as expf does. */
-static inline __m512 exp512(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 5040);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
 
 struct attn_job {
     float *out;
@@ -124,7 +107,7 @@ static void attn_tile(void *ctx, int64_t chunk, int thread) {
         int jend = (nkeys + 15) & ~15;
         for (int j = 0; j < jend; j += 16) {
             __mmask16 m = n - j >= 16 ? 0xffff : n - j <= 0 ? 0 : (__mmask16)((1u << (n - j)) - 1);
-            __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_load_ps(s + j), vmax)));
+            __m512 e = _mm512_maskz_mov_ps(m, olmo_exp512(_mm512_sub_ps(_mm512_load_ps(s + j), vmax)));
             _mm512_store_ps(s + j, e);
             sum = _mm512_add_ps(sum, e);
         }
