@@ -31,7 +31,7 @@
 #include "model/kernels/linear_internal.h"
 #include "model/kernels/pool.h"
 #include "model/model.h"
-#include "bench_read.h"
+#include "bench_common.h"
 
 #include <immintrin.h>
 #include <signal.h>
@@ -58,8 +58,6 @@ static const struct shape SHAPES[] = {
     {"tiny", 128, 2, 4, 2, 256, 4096},         /* seconds: for trying bench/llama_cpp_peer.sh end to end */
 };
 
-/* llama.cpp on this machine, OLMo-2 1B shape, 2 threads (issue 3) */
-static const double LLAMA_DECODE_BF16 = 9, LLAMA_DECODE_Q8 = 20, LLAMA_PREFILL_BF16 = 86, LLAMA_PREFILL_Q8 = 200;
 static int llama_known = 1;   /* only for the 1B shape */
 static const char *llama(double v) {
     static char buf[32];
@@ -103,7 +101,7 @@ static void fill(void *p, size_t n, int scales) {
     olmo_pool_for((int64_t)((n + FILL_CHUNK - 1) / FILL_CHUNK), fill_chunk, &J);
 }
 
-/* ---- (a) streaming read bandwidth over the arena (bench_read.h), best of reps passes ---- */
+/* ---- (a) streaming read bandwidth over the arena (bench_common.h), best of reps passes ---- */
 static double read_bandwidth(const uint8_t *p, size_t n, int reps) {
     double best = 0;
     for (int r = 0; r < reps; r++) {
@@ -383,7 +381,7 @@ static int standin_bench(const struct shape *S, int threads, int prompt, int dec
     size_t params = L * (4 * d * d + 3 * d * ff) + V * d;
     size_t Lheld = distinct_layers > 0 && (size_t)distinct_layers < L ? (size_t)distinct_layers : L;
     size_t held = Lheld * (4 * d * d + 3 * d * ff) + V * d;
-    arena_size = (want_bf16 ? held * 2 : held + held / OLMO_Q8_BLOCK * 4) + (L * 7 + 1) * 8192 + ((size_t)4 << 20);
+    arena_size = (want_bf16 ? held * 2 : held + held / OLMO_Q8_BLOCK * 2) + (L * 7 + 1) * 8192 + ((size_t)4 << 20);
     arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (arena == MAP_FAILED) { perror("bench_inference: mmap"); return -1; }
     if (huge) madvise(arena, arena_size, MADV_HUGEPAGE);

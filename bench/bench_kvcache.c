@@ -20,7 +20,7 @@
 #include "base/log.h"
 #include "model/kernels/pool.h"
 #include "model/model.h"
-#include "bench_read.h"
+#include "bench_common.h"
 
 #include <omp.h>
 #include <stdint.h>
@@ -28,9 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double LLAMA_DECODE_BF16 = 9;   /* tok/s, OLMo-2 1B shape, 2 threads, f16 cache (issue 3) */
 
-/* Best of `passes` streaming passes over every mapped file (bench_read.h; the first pass of a run also maps the
+/* Best of `passes` streaming passes over every mapped file (bench_common.h; the first pass of a run also maps the
  * pages decoding never touched, e.g. most embedding rows, so main makes one warm-up pass). */
 static double read_bandwidth(const struct olmo_model *m, int passes) {
     double best = 0;

@@ -21,7 +21,7 @@
 #include "model/kernels/linear.h"
 #include "model/kernels/pool.h"
 #include "model/model.h"
-#include "bench_read.h"
+#include "bench_common.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +34,6 @@ static const struct shape SHAPES[] = {
     {"1b", 2048, 16, 16, 16, 8192, 100352},    /* OLMo-2-0425-1B */
     {"7b", 4096, 32, 32, 32, 11008, 100352},   /* OLMo-2-1124-7B */
 };
-static const double LLAMA_DECODE_BF16 = 9, LLAMA_DECODE_Q8 = 20, LLAMA_PREFILL_BF16 = 86, LLAMA_PREFILL_Q8 = 200;
 
 static long status_kb(const char *key) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -96,7 +95,7 @@ static int write_random_checkpoint(const char *dir, const struct shape *sh) {
     return rc;
 }
 
-/* the decode bound of a bf16 model: best of 3 streaming reads over the mapped files (bench_read.h) */
+/* the decode bound of a bf16 model: best of 3 streaming reads over the mapped files (bench_common.h) */
 static double read_bandwidth(const struct olmo_model *m) {
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {

@@ -1,14 +1,17 @@
-/* bench_read.h — the streaming read the inference benchmarks hold decoding against (its physical bound):
- * every byte of a range read once with AVX-512 loads on the kernels' thread pool, as the GEMVs read weights.
- * Shared by bench_inference, bench_model and bench_kvcache (header-only: each benchmark is one program).
+/* bench_common.h — what the inference benchmarks (bench_inference, bench_model, bench_kvcache) share; header-only,
+ * since each benchmark is one program:
+ *   - llama.cpp's figures on this machine (issue 3: OLMo-2 1B shape, 2 threads), printed beside ours
+ *     (bench/llama_cpp_peer.sh measures llama.cpp side by side instead);
+ *   - the streaming read they hold decoding against (its physical bound): every byte of a range read once with
+ *     AVX-512 loads on the kernels' thread pool, as the GEMVs read weights.
  *
  *   bench_read(p, n)                 one pass over [p, p+n); returns the seconds it took
  *   bench_read_model_matrices(m)     one pass over exactly the matrices a decode step reads (the projections of
  *                                    every layer and the lm_head, one pool call per matrix as the GEMVs make)
  *   bench_read_mapped_files(m)       one pass over the checkpoint's mapped files (bytes read in *bytes)
  * Chunks of about 8 per thread, at least 64 KB; unaligned loads (tensors sit at any offset of a file). */
-#ifndef OLMO_BENCH_READ_H
-#define OLMO_BENCH_READ_H
+#ifndef OLMO_BENCH_COMMON_H
+#define OLMO_BENCH_COMMON_H
 
 #include "base/log.h"
 #include "model/kernels/linear.h"
@@ -18,6 +21,9 @@
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* tokens/s, llama.cpp, OLMo-2 1B shape, 2 threads, this machine (issue 3); its KV cache is f16 */
+static const double LLAMA_DECODE_BF16 = 9, LLAMA_DECODE_Q8 = 20, LLAMA_PREFILL_BF16 = 86, LLAMA_PREFILL_Q8 = 200;
 
 struct bench_read_job { const uint8_t *p; size_t n, chunk; int64_t sums[OLMO_POOL_MAX_THREADS * 8]; };
 
