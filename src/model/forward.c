@@ -203,7 +203,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     size_t koff = (size_t)(h / group) * (size_t)s->max_seq * (size_t)hd, L = (size_t)s->scores_len;
     float scale = 1.0f / sqrtf((float)hd), *sc = s->scores + (size_t)thread * ATT_QB * L;
     enum olmo_kv_dtype dt = s->kv_dtype;
-    size_t row_bytes = (size_t)hd * kv_elem_size(dt), stride_bytes = row_bytes;
+    size_t row_bytes = (size_t)hd * kv_elem_size(dt);
     float *buf = s->kv_rows + (size_t)thread * hd;   /* a bf16 row widened (kv_row); fp32 rows are read in place */
     const float *q[ATT_QB];
     float *o[ATT_QB];
@@ -217,7 +217,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     int n = J->pos + t0 + nq;   /* keys any query of the block sees */
     for (int j = 0; j < n; j++) {
         size_t at = (size_t)j * (size_t)hd + koff;
-        if (j + ATT_AHEAD < n) prefetch_row((const char *)J->K + at * kv_elem_size(dt) + ATT_AHEAD * stride_bytes, row_bytes);
+        if (j + ATT_AHEAD < n) prefetch_row((const char *)J->K + at * kv_elem_size(dt) + ATT_AHEAD * row_bytes, row_bytes);
         const float *k = kv_row(J->K, dt, at, hd, buf);
         for (int i = 0; i < nq; i++)
             if (j <= last[i]) sc[i * L + j] = dot(q[i], k, hd) * scale;
@@ -234,7 +234,7 @@ static void attention_block(void *ctx, int64_t chunk, int thread) {
     }
     for (int j = 0; j < n; j++) {
         size_t at = (size_t)j * (size_t)hd + koff;
-        if (j + ATT_AHEAD < n) prefetch_row((const char *)J->V + at * kv_elem_size(dt) + ATT_AHEAD * stride_bytes, row_bytes);
+        if (j + ATT_AHEAD < n) prefetch_row((const char *)J->V + at * kv_elem_size(dt) + ATT_AHEAD * row_bytes, row_bytes);
         const float *v = kv_row(J->V, dt, at, hd, buf);
         for (int i = 0; i < nq; i++) {
             if (j > last[i]) continue;
