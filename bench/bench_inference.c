@@ -51,12 +51,6 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-struct shape { const char *name; int d, layers, heads, kv_heads, ff, vocab; };
-static const struct shape SHAPES[] = {
-    {"1b", 2048, 16, 16, 16, 8192, 100352},    /* OLMo-2-0425-1B */
-    {"7b", 4096, 32, 32, 32, 11008, 100352},   /* OLMo-2-1124-7B */
-    {"tiny", 128, 2, 4, 2, 256, 4096},         /* seconds: for trying bench/llama_cpp_peer.sh end to end */
-};
 
 static int llama_known = 1;   /* only for the 1B shape */
 static const char *llama(double v) {
@@ -220,66 +214,6 @@ static void stop_spinner(pid_t p) {
 }
 
 /* ---- the whole model through model_load / model_forward ---- */
-
-/* Writes DIR/config.json and DIR/model.safetensors: an OLMo-2 checkpoint of shape S in bf16 with random
- * weights (every matrix is a window of one random buffer at its own offset; norm weights in [0.75, 1.25)). */
-static int write_checkpoint(const char *dir, const struct shape *S) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return olmo_err_errno("bench: cannot write %s", path);
-    fprintf(f, "{\"architectures\": [\"Olmo2ForCausalLM\"], \"model_type\": \"olmo2\", \"hidden_size\": %d, "
-               "\"intermediate_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d, "
-               "\"num_key_value_heads\": %d, \"vocab_size\": %d, \"max_position_embeddings\": 4096, "
-               "\"rms_norm_eps\": 1e-06, \"rope_theta\": 500000.0, \"rope_scaling\": null, \"attention_bias\": false, "
-               "\"tie_word_embeddings\": false, \"bos_token_id\": null, \"eos_token_id\": %d, \"pad_token_id\": %d, "
-               "\"hidden_act\": \"silu\", \"torch_dtype\": \"bfloat16\"}\n",
-            S->d, S->ff, S->layers, S->heads, S->kv_heads, S->vocab,
-            S->vocab > 100257 ? 100257 : S->vocab - 1, S->vocab > 100277 ? 100277 : S->vocab - 2);   /* dolma2's ids */
-    if (fclose(f)) return olmo_err_errno("bench: cannot write %s", path);
-    size_t maxel = (size_t)S->vocab * (size_t)S->d;
-    if ((size_t)S->ff * (size_t)S->d > maxel) maxel = (size_t)S->ff * (size_t)S->d;
-    /* Each tensor starts at its own offset into the buffers, so no two matrices (or layers) are equal and a
-     * peer that mixed up tensors computes something else (bench/llama_cpp_peer.sh compares logits). */
-    size_t slack = 1 << 16, nslack = 4096;
-    uint16_t *rnd = malloc((maxel + slack) * 2), *norms = malloc(((size_t)S->d + nslack) * 2);
-    if (!rnd || !norms) { free(rnd); free(norms); return olmo_err("bench: out of memory"); }
-    fill(rnd, (maxel + slack) * 2, 0);
-    for (size_t i = 0; i < (size_t)S->d + nslack; i++)   /* norm weights: bf16 in [0.75, 1.25) */
-        norms[i] = olmo_f32_to_bf16(0.75f + (float)((i * 2654435761u) % 1000) / 2000.0f);
-    struct st_writer w;
-    st_writer_init(&w);
-    int rc = 0, hd = S->d / S->heads, kvd = S->kv_heads * hd, k = 0;
-    char name[160];
-#define ADD2(nm, r, c, src) do { int64_t sh[2] = {(r), (c)}; k++; \
-        rc |= st_writer_add_raw(&w, nm, ST_BF16, 2, sh, (src) + (size_t)k * 4099 % slack); } while (0)
-#define ADD1(nm, n) do { int64_t sh[1] = {(n)}; k++; \
-        rc |= st_writer_add_raw(&w, nm, ST_BF16, 1, sh, norms + (size_t)k * 997 % nslack); } while (0)
-    ADD2("model.embed_tokens.weight", S->vocab, S->d, rnd);
-    ADD2("lm_head.weight", S->vocab, S->d, rnd);
-    ADD1("model.norm.weight", S->d);
-    for (int l = 0; l < S->layers; l++) {
-        static const char *proj[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
-        int rows[] = {S->d, kvd, kvd, S->d, S->ff, S->ff, S->d}, cols[] = {S->d, S->d, S->d, S->d, S->d, S->d, S->ff};
-        for (int i = 0; i < 7; i++) {
-            snprintf(name, sizeof name, "model.layers.%d.%s.weight", l, proj[i]);
-            ADD2(name, rows[i], cols[i], rnd);
-        }
-        snprintf(name, sizeof name, "model.layers.%d.self_attn.q_norm.weight", l); ADD1(name, S->d);
-        snprintf(name, sizeof name, "model.layers.%d.self_attn.k_norm.weight", l); ADD1(name, kvd);
-        snprintf(name, sizeof name, "model.layers.%d.post_attention_layernorm.weight", l); ADD1(name, S->d);
-        snprintf(name, sizeof name, "model.layers.%d.post_feedforward_layernorm.weight", l); ADD1(name, S->d);
-    }
-#undef ADD1
-#undef ADD2
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (rc == 0) rc = st_writer_write(&w, path);
-    st_writer_free(&w);
-    free(rnd);
-    free(norms);
-    return rc;
-}
 
 /* Loads the checkpoint (bf16 memory-mapped as stored, or converted to Q8) and measures prefill of a `prompt`
  * token prompt in one call and decoding from an empty cache (mean over `decode` tokens, as llama-bench's tg). */
@@ -489,7 +423,7 @@ int main(int argc, char **argv) {
            "read GB/s", "peak RSS", "tok per CPU-s");
     if (standin && standin_bench(S, threads, prompt, decode, prefill_reps, huge, busy, want_bf16, want_q8)) return 1;
     if (write_dir) {   /* write the checkpoint where asked and keep it (bench/llama_cpp_peer.sh) */
-        if (olmo_mkdir_p(write_dir) || write_checkpoint(write_dir, S)) {
+        if (bench_write_checkpoint(write_dir, S)) {
             fprintf(stderr, "bench_inference: %s\n", olmo_errmsg());
             return 1;
         }
@@ -506,7 +440,7 @@ int main(int argc, char **argv) {
         printf("(2) the whole model: %s OLMo-2 checkpoint (bf16 safetensors) in %s, model_load (memory-mapped), "
                "model_forward\n", model_dir ? "the" : "random", dir);
         fflush(stdout);
-        int rc = model_dir ? 0 : write_checkpoint(dir, S);
+        int rc = model_dir ? 0 : bench_write_checkpoint(dir, S);
         if (rc == 0 && want_bf16 && rehome != 1) rc = bench_model(dir, 0, 0, prompt, decode, prefill_reps);
         if (rc == 0 && want_bf16 && rehome != 0) rc = bench_model(dir, 0, 1, prompt, decode, prefill_reps);
         if (rc == 0 && want_q8) rc = bench_model(dir, 1, 0, prompt, decode, prefill_reps);

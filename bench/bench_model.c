@@ -4,8 +4,7 @@
  *   build/bench/bench_model [--shape 1b|7b] [--dir DIR] [--threads N] [--prompt T] [--decode N] [--q8]
  *
  * If DIR (default /tmp/olmo-bench-<shape>-bf16) holds no checkpoint, a random bf16 OLMo-2 checkpoint of that shape
- * is written there first with st_writer (every matrix points at one shared random buffer, so writing needs little
- * memory). Then it is loaded (memory-mapped) and measured:
+ * is written there first (bench_common.h: bench_write_checkpoint, the same writer as bench_inference's). Then it is loaded (memory-mapped) and measured:
  *   - memory: anonymous resident memory (RssAnon) after load next to the checkpoint size — with the weights
  *     mapped, not copied, RssAnon stays far below the file size (a 15 GB checkpoint does not need 30 GB);
  *   - read bandwidth: one streaming pass over the mapped weights with the same threads (the decode bound);
@@ -29,11 +28,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-struct shape { const char *name; int d, layers, heads, kv_heads, ff, vocab; };
-static const struct shape SHAPES[] = {
-    {"1b", 2048, 16, 16, 16, 8192, 100352},    /* OLMo-2-0425-1B */
-    {"7b", 4096, 32, 32, 32, 11008, 100352},   /* OLMo-2-1124-7B */
-};
 
 static long status_kb(const char *key) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -44,55 +38,6 @@ static long status_kb(const char *key) {
         if (!strncmp(line, key, k)) v = atol(line + k + 1);
     if (f) fclose(f);
     return v;
-}
-
-static int write_random_checkpoint(const char *dir, const struct shape *sh) {
-    struct olmo_config c = {.arch = ARCH_OLMO2, .norm_type = NORM_RMSNORM, .norm_after = 1, .qk_norm = 1,
-                            .d_model = sh->d, .n_layers = sh->layers, .n_heads = sh->heads, .n_kv_heads = sh->kv_heads,
-                            .head_dim = sh->d / sh->heads, .d_ff = sh->ff, .vocab_size = sh->vocab, .max_seq_len = 4096,
-                            .rope_theta = 500000.0f, .norm_eps = 1e-6f, .bos_token_id = -1, .eos_token_id = 100257,
-                            .pad_token_id = 100277};
-    if (olmo_mkdir_p(dir) != 0) return -1;
-    size_t big = (size_t)sh->vocab * sh->d;
-    if ((size_t)sh->ff * sh->d > big) big = (size_t)sh->ff * sh->d;
-    uint16_t *w = malloc(big * 2), *ones = malloc((size_t)sh->d * sh->heads * 2 + 2 * (size_t)sh->d);
-    if (!w || !ones) return olmo_err("out of memory");
-    uint64_t s = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < big; i++) {   /* bf16 of magnitude ~0.02 with random sign (std of real OLMo weights) */
-        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-        w[i] = (uint16_t)(0x3c00 + (s & 0x3ff)) | (uint16_t)((s >> 20) & 0x8000);
-    }
-    for (int i = 0; i < sh->d * 2; i++) ones[i] = 0x3f80;   /* 1.0 */
-    struct st_writer wr;
-    st_writer_init(&wr);
-    int64_t d = sh->d, qd = d, kvd = (int64_t)sh->kv_heads * (d / sh->heads), I = sh->ff, V = sh->vocab;
-    char name[128];
-    int64_t s_emb[2] = {V, d}, s_q[2] = {qd, d}, s_kv[2] = {kvd, d}, s_o[2] = {d, qd}, s_up[2] = {I, d}, s_down[2] = {d, I};
-    int64_t s_d[1] = {d}, s_kvd[1] = {kvd};
-    st_writer_add_raw(&wr, "model.embed_tokens.weight", ST_BF16, 2, s_emb, w);
-    st_writer_add_raw(&wr, "lm_head.weight", ST_BF16, 2, s_emb, w);
-    st_writer_add_raw(&wr, "model.norm.weight", ST_BF16, 1, s_d, ones);
-    for (int l = 0; l < sh->layers; l++) {
-#define ADD(suffix, nd, shp, ptr)                                                     \
-        snprintf(name, sizeof name, "model.layers.%d.%s.weight", l, suffix);          \
-        st_writer_add_raw(&wr, name, ST_BF16, nd, shp, ptr);
-        ADD("self_attn.q_proj", 2, s_q, w) ADD("self_attn.k_proj", 2, s_kv, w) ADD("self_attn.v_proj", 2, s_kv, w)
-        ADD("self_attn.o_proj", 2, s_o, w) ADD("mlp.gate_proj", 2, s_up, w) ADD("mlp.up_proj", 2, s_up, w)
-        ADD("mlp.down_proj", 2, s_down, w) ADD("self_attn.q_norm", 1, s_d, ones) ADD("self_attn.k_norm", 1, s_kvd, ones)
-        ADD("post_attention_layernorm", 1, s_d, ones) ADD("post_feedforward_layernorm", 1, s_d, ones)
-#undef ADD
-    }
-    char *p = olmo_path_join(dir, "model.safetensors"), *cp = olmo_path_join(dir, "config.json");
-    double t0 = olmo_now();
-    int rc = st_writer_write(&wr, p);
-    if (rc == 0) rc = hf_config_write(&c, "bfloat16", cp);
-    printf("wrote %s in %.1f s\n", dir, olmo_now() - t0);
-    st_writer_free(&wr);
-    free(w);
-    free(ones);
-    free(p);
-    free(cp);
-    return rc;
 }
 
 /* the decode bound of a bf16 model: best of 3 streaming reads over the mapped files (bench_common.h) */
@@ -177,7 +122,11 @@ int main(int argc, char **argv) {
     char *cfg = olmo_path_join(dir, "config.json");
     int have = olmo_file_exists(cfg);
     free(cfg);
-    if (!have && write_random_checkpoint(dir, sh) != 0) { fprintf(stderr, "bench_model: %s\n", olmo_errmsg()); return 1; }
+    if (!have) {
+        double t0 = olmo_now();
+        if (bench_write_checkpoint(dir, sh) != 0) { fprintf(stderr, "bench_model: %s\n", olmo_errmsg()); return 1; }
+        printf("wrote %s in %.1f s\n", dir, olmo_now() - t0);
+    }
     printf("bench_model: OLMo-2 %s shape from %s, %d threads\n", sh->name, dir, threads);
     if ((q8 <= 0 && run(dir, 0, prompt, decode) != 0) || (q8 != 0 && run(dir, 1, prompt, decode) != 0)) {
         fprintf(stderr, "bench_model: %s\n", olmo_errmsg());
