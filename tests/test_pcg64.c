@@ -124,6 +124,7 @@ TEST(pcg64_seedseq_and_raw_outputs_match_numpy) {
         pcg64_seed(&g, seed);
         for (size_t k = 0; k < 16; k++) CHECK_GOTO(pcg64_next_u64(&g) == raw[k], out);
         json_t *g32 = json_object_get(c, "generator_u32_first8");
+        CHECK_GOTO(json_array_size(g32) == 8, out);   /* a missing key must not pass as zero draws compared */
         pcg64_seed(&g, seed);
         for (size_t k = 0; k < json_array_size(g32); k++)
             CHECK_GOTO(pcg64_next_u32(&g) == (uint32_t)json_number_value(json_array_get(g32, k)), out);

@@ -160,6 +160,22 @@ TEST(train_flops_and_param_counts_of_benchmark_model) {
     CHECK_EQ_INT(m == NULL, 0);
 }
 
+TEST(train_flops_of_olmo1_block_count_no_norm_parameters) {
+    /* OLMo-1: non-affine LayerNorms (no parameters, so nothing counted for them) and a tied head (counted as the
+     * matmul it is): 6·(non-embedding params + V·d) + 12·L·H·hd·T, from the model's own parameter count. */
+    struct olmo_config c = small_cfg();
+    c.arch = ARCH_OLMO1;
+    c.norm_type = NORM_LAYERNORM_NOAFFINE;
+    c.norm_after = c.qk_norm = 0;
+    c.tie_embeddings = 1;
+    struct train_model *m = train_model_create(&c, 1, 8, TRAIN_PREC_FP32);
+    CHECK(m != NULL);
+    double f = train_model_flops_per_token(m, 16);
+    int64_t ne = train_model_num_params_nonembed(m);
+    train_model_free(m);
+    CHECK_NEAR(f, 6.0 * (double)(ne + 64 * 32) + 12.0 * 2 * 4 * 8 * 16, 0.5);
+}
+
 TEST(train_step_deterministic_same_threads) {
     struct olmo_config c = small_cfg();
     int32_t in[2 * 16], tg[2 * 16];

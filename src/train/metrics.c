@@ -185,7 +185,8 @@ double metrics_flops_per_token(const struct olmo_config *c, int seq_len) {
     double q = c->n_heads * hd, kv = c->n_kv_heads * hd;
     double attn = d * (q + 2 * kv) + q * d + (c->qk_norm ? q + kv : 0);
     double ff = 3.0 * d * c->d_ff;
-    double head = (double)c->vocab_size * d + d;
+    /* the final norm counts by its parameters: none for OLMo-1's non-affine LayerNorm */
+    double head = (double)c->vocab_size * d + (c->norm_type != NORM_LAYERNORM_NOAFFINE ? d : 0);
     double per_layer_attn = 12.0 * c->n_heads * hd * seq_len;
     return 6.0 * (c->n_layers * (attn + ff) + head) + c->n_layers * per_layer_attn;
 }

@@ -22,16 +22,19 @@ int train_ckpt_copy_file(const char *src, const char *dst) {
     return rc;
 }
 
-/* The tensors of one buffer (params, or a moment) under HF names with an optional suffix. */
-static int write_tensors(const struct train_model *m, const float *buf, const char *suffix, const char *path) {
+/* The tensors of n buffers (params, or the two moments) under HF names, buffer i's with suffix i appended. */
+static int write_tensors(const struct train_model *m, int n, const float *const *bufs, const char *const *suffixes,
+                         const char *path) {
     struct st_writer w;
     st_writer_init(&w);
     int rc = 0;
     char name[128];
     for (int i = 0; rc == 0 && i < m->n_tensors; i++) {
         const struct train_param *t = &m->tensors[i];
-        snprintf(name, sizeof name, "%s%s", t->name, suffix);
-        rc = st_writer_add_f32(&w, name, ST_F32, t->ndim, t->shape, buf + t->offset);
+        for (int b = 0; rc == 0 && b < n; b++) {
+            snprintf(name, sizeof name, "%s%s", t->name, suffixes[b]);
+            rc = st_writer_add_f32(&w, name, ST_F32, t->ndim, t->shape, bufs[b] + t->offset);
+        }
     }
     if (rc == 0) rc = st_writer_write(&w, path);
     st_writer_free(&w);
@@ -56,24 +59,15 @@ static int w_config(const char *p, const void *c) {
 }
 static int w_model(const char *p, const void *c) {
     const struct train_model *m = ((const struct save_ctx *)c)->m;
-    return write_tensors(m, m->params, "", p);
+    const float *bufs[] = {m->params};
+    const char *suffixes[] = {""};
+    return write_tensors(m, 1, bufs, suffixes, p);
 }
 static int w_optim(const char *p, const void *c) {
     const struct train_model *m = ((const struct save_ctx *)c)->m;
-    struct st_writer w;
-    st_writer_init(&w);
-    int rc = 0;
-    char name[128];
-    for (int i = 0; rc == 0 && i < m->n_tensors; i++) {
-        const struct train_param *t = &m->tensors[i];
-        snprintf(name, sizeof name, "%s.exp_avg", t->name);
-        rc = st_writer_add_f32(&w, name, ST_F32, t->ndim, t->shape, m->m + t->offset);
-        snprintf(name, sizeof name, "%s.exp_avg_sq", t->name);
-        if (rc == 0) rc = st_writer_add_f32(&w, name, ST_F32, t->ndim, t->shape, m->v + t->offset);
-    }
-    if (rc == 0) rc = st_writer_write(&w, p);
-    st_writer_free(&w);
-    return rc;
+    const float *bufs[] = {m->m, m->v};
+    const char *suffixes[] = {".exp_avg", ".exp_avg_sq"};
+    return write_tensors(m, 2, bufs, suffixes, p);
 }
 static int w_tokenizer(const char *p, const void *c) {
     return train_ckpt_copy_file(((const struct save_ctx *)c)->extra->tokenizer_file, p);

@@ -11,6 +11,7 @@
 #include "base/mem.h"
 #include "model/kernels/gemm_bf16.h"
 #include "model/kernels/matmul.h"
+#include "train/metrics.h"
 #include "train/train_acts.h"
 
 /* ---- configuration check -------------------------------------------------------------------------------- */
@@ -163,20 +164,7 @@ int64_t train_model_num_params_nonembed(const struct train_model *m) {
     return (int64_t)m->n_params - (int64_t)m->cfg.vocab_size * m->cfg.d_model;
 }
 
-double train_model_flops_per_token(const struct train_model *m, int T) {
-    /* OLMo-core counts attention (incl. QK-norm), feed-forward and LM head (incl. final norm) parameters, not the
-     * block-level norms nor the input embedding; the head counts even when tied (it is a matmul). */
-    const struct olmo_config *c = &m->cfg;
-    double n = 0;
-    for (int i = 0; i < m->n_tensors; i++) {
-        const struct train_param *p = &m->tensors[i];
-        if (p->kind == TRAIN_PARAM_EMBEDDING) continue;
-        if (p->kind == TRAIN_PARAM_NORM && p->layer >= 0 && !strstr(p->name, "_norm.")) continue;
-        n += (double)p->numel;
-    }
-    if (c->tie_embeddings) n += (double)c->vocab_size * c->d_model;
-    return 6.0 * n + 12.0 * c->n_layers * c->n_heads * c->head_dim * (double)T;
-}
+double train_model_flops_per_token(const struct train_model *m, int T) { return metrics_flops_per_token(&m->cfg, T); }
 
 /* ---- initialisation ------------------------------------------------------------------------------------- */
 

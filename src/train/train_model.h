@@ -132,7 +132,7 @@ const struct train_param *train_model_find(const struct train_model *m, const ch
 int64_t train_model_num_params(const struct train_model *m);
 int64_t train_model_num_params_nonembed(const struct train_model *m);
 
-/* Training FLOPs per token with OLMo-core's formula (spec §5):
+/* Training FLOPs per token with OLMo-core's formula (spec §5), metrics_flops_per_token of the model's config:
  * 6·(attention + feed-forward + LM-head params incl. QK-norm and final norm) + 12·L·H·hd·T. */
 double train_model_flops_per_token(const struct train_model *m, int T);
 

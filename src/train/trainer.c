@@ -181,8 +181,7 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
     } else {
         if (s.weights_dir) {
             if (train_ckpt_load(m, s.weights_dir, 0) != 0) goto out;
-        } else if (train_model_init(m, p.init_mitchell ? TRAIN_INIT_MITCHELL : TRAIN_INIT_NORMAL, (float)p.init_std,
-                                    (float)p.init_cutoff, p.seed) != 0) {
+        } else if (train_model_init(m, p.init_fn, (float)p.init_std, (float)p.init_cutoff, p.seed) != 0) {
             goto out;
         }
         st.epoch = p.first_epoch;
@@ -198,8 +197,7 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
     optim_set_decay(m, p.decay_norm_and_bias, p.decay_embeddings);
 
     struct optim_adamw adam = {(float)p.beta1, (float)p.beta2, (float)p.eps, (float)p.weight_decay};
-    struct optim_schedule sched = {(enum optim_sched_kind)p.sched, p.lr, p.t_warmup, p.t_max, p.alpha_f,
-                                   p.warmup_min_lr};
+    struct optim_schedule sched = {p.sched, p.lr, p.t_warmup, p.t_max, p.alpha_f, p.warmup_min_lr};
     idx = olmo_malloc(sizeof *idx * (size_t)local);
     inputs = olmo_malloc(sizeof *inputs * (size_t)(local * T));
     targets = olmo_malloc(sizeof *targets * (size_t)(local * T));

@@ -35,7 +35,7 @@ int trainer_plan_load(struct trainer_plan *p, const char *config_path, int n_ove
     ckpt_hash_text(p->config_yaml, p->config_hash);
 
     p->model = tc.model;
-    p->init_mitchell = tc.init_fn == TRAIN_INIT_MITCHELL;
+    p->init_fn = tc.init_fn;
     p->init_std = tc.init_std;
     p->init_cutoff = tc.init_cutoff_factor;
     p->lr = tc.lr;
@@ -45,8 +45,8 @@ int trainer_plan_load(struct trainer_plan *p, const char *config_path, int n_ove
     p->weight_decay = tc.weight_decay;
     p->decay_norm_and_bias = tc.decay_norm_and_bias;
     p->decay_embeddings = tc.decay_embeddings;
-    p->sched = tc.sched == TRAIN_SCHED_COSINE ? PLAN_SCHED_COSINE
-             : tc.sched == TRAIN_SCHED_LINEAR ? PLAN_SCHED_LINEAR : PLAN_SCHED_CONSTANT;
+    p->sched = tc.sched == TRAIN_SCHED_COSINE ? SCHED_COSINE_WITH_WARMUP
+             : tc.sched == TRAIN_SCHED_LINEAR ? SCHED_LINEAR_WITH_WARMUP : SCHED_CONSTANT;
     p->units_tokens = tc.units == TRAIN_UNITS_TOKENS;
     p->t_warmup = tc.t_warmup;
     p->alpha_f = tc.alpha_f;

@@ -1,9 +1,7 @@
 /* trainer_plan.h — one training run, resolved: the YAML config (with overrides) turned into the plain numbers the
  * trainer loop uses, plus the opened token files.
  *
- * trainer_plan.c is the only trainer file that reads struct train_config; the loop (trainer.c) sees this struct.
- * Keeping the YAML layer out of the loop also keeps train_config.h and train_model.h apart: both declare an
- * init-function enum with the same constant names, so they cannot share a translation unit. */
+ * trainer_plan.c is the only trainer file that reads struct train_config; the loop (trainer.c) sees this struct. */
 #ifndef OLMO_TRAIN_TRAINER_PLAN_H
 #define OLMO_TRAIN_TRAINER_PLAN_H
 
@@ -11,18 +9,17 @@
 
 #include "model/config.h"
 #include "train/data.h"
-
-enum plan_sched { PLAN_SCHED_CONSTANT = 0, PLAN_SCHED_COSINE = 1, PLAN_SCHED_LINEAR = 2 };  /* = optim.h's */
+#include "train/optim.h"
 
 struct trainer_plan {
     struct olmo_config model;
-    int init_mitchell;            /* 0: OLMo-2 truncated normal(init_std); 1: OLMo-1 mitchell */
+    enum train_init init_fn;      /* OLMo-2 truncated normal(init_std), or OLMo-1 mitchell */
     double init_std, init_cutoff;
     /* AdamW and its weight-decay groups */
     double lr, beta1, beta2, eps, weight_decay;
     int decay_norm_and_bias, decay_embeddings;
     /* schedule: position x counts steps, or tokens when units_tokens */
-    enum plan_sched sched;
+    enum optim_sched_kind sched;
     int units_tokens;
     double t_warmup, t_max, alpha_f, warmup_min_lr;   /* warmup_min_lr < 0: unset (0.1·lr, OLMo-1's quirk) */
     double clip_warmup_steps, clip_warmup_factor, max_grad_norm;
