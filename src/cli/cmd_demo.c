@@ -9,6 +9,7 @@
  * Everything lands in DIR (default ./demo-out); the last lines say where. --quick shrinks it to seconds (tests). */
 #include "cli/commands.h"
 #include "base/error.h"
+#include "base/hash.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -36,15 +37,9 @@ struct corpus {
     uint64_t *hashes;
 };
 
-static uint64_t fnv(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* Adds one document unless it is a duplicate (many copyright files repeat the same license text). */
 static int corpus_add(struct corpus *c, char *text, size_t len) {
-    uint64_t h = fnv(text, len);
+    uint64_t h = olmo_fnv1a64(text, len);
     for (size_t i = 0; i < c->n; i++)
         if (c->hashes[i] == h) { free(text); return 0; }
     if (c->n == c->cap) {

@@ -1,5 +1,6 @@
 /* checkpoint.c — the step-N.tmp -> step-N folder protocol, `latest`, and trainer_state.json (see checkpoint.h). */
 #include "train/checkpoint.h"
+#include "base/hash.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/mem.h"
@@ -190,9 +191,7 @@ int ckpt_clear(const char *save_folder) {
 }
 
 void ckpt_hash_text(const char *text, char out[17]) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const unsigned char *s = (const unsigned char *)text; *s; s++) h = (h ^ *s) * 0x100000001b3ull;
-    snprintf(out, 17, "%016" PRIx64, h);
+    snprintf(out, 17, "%016" PRIx64, olmo_fnv1a64(text, strlen(text)));
 }
 
 static json_t *hex64(uint64_t v) {
