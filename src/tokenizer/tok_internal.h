@@ -81,6 +81,7 @@ struct tok_trie {
     int32_t root[256];         /* first-level children by byte */
     int empty;                 /* no patterns */
 };
+void tok_trie_init(struct tok_trie *t);   /* no patterns yet; tok_trie_free releases */
 int tok_trie_add(struct tok_trie *t, const char *pat, size_t len, int32_t term);
 void tok_trie_free(struct tok_trie *t);
 

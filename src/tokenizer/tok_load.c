@@ -358,8 +358,8 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
 
 /* The added tokens' search patterns and tries (normalized tokens are searched for in normalized form). */
 static int build_added(struct olmo_tokenizer *t) {
-    for (int i = 0; i < 256; i++) t->trie_raw.root[i] = t->trie_norm.root[i] = -1;
-    t->trie_raw.empty = t->trie_norm.empty = 1;
+    tok_trie_init(&t->trie_raw);
+    tok_trie_init(&t->trie_norm);
     for (int i = 0; i < t->n_added; i++) {
         struct tok_added *a = &t->added[i];
         if (a->normalized && t->n_norm) {
