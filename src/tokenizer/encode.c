@@ -33,19 +33,8 @@ static int encode_span(struct tok_enc *e, const char *s, size_t len) {
             len = nl;
         }
     }
-    int rc = 0;
-    size_t nm = 0;
-    if (t->trie_norm.empty) {
-        if (!e->cap_m2) {
-            e->m2 = malloc(sizeof *e->m2);
-            if (!e->m2) { free(norm); return olmo_err("out of memory"); }
-            e->cap_m2 = 1;
-        }
-        e->m2[0] = (struct tok_match){0, len, -1};
-        nm = len ? 1 : 0;
-    } else {
-        rc = tok_added_find(t, &t->trie_norm, s, len, &e->m2, &nm, &e->cap_m2);
-    }
+    size_t nm;   /* with no normalized added tokens: one text span (none when len is 0) */
+    int rc = tok_added_find(t, &t->trie_norm, s, len, &e->m2, &nm, &e->cap_m2);
     for (size_t k = 0; k < nm && !rc; k++) {
         struct tok_match m = e->m2[k];
         if (m.added >= 0) { rc = tok_enc_push(e, t->added[m.added].id); continue; }
