@@ -363,17 +363,8 @@ static int build_added(struct olmo_tokenizer *t) {
     for (int i = 0; i < t->n_added; i++) {
         struct tok_added *a = &t->added[i];
         if (a->normalized && t->n_norm) {
-            char *cur = NULL;
-            size_t cl = a->len;
-            const char *src = a->content;
-            for (int k = 0; k < t->n_norm; k++) {
-                char *nx = uc_normalize(t->norm[k], src, cl, &cl);
-                free(cur);
-                if (!nx) return olmo_err("out of memory");
-                src = cur = nx;
-            }
-            a->pattern = cur;
-            a->pat_len = cl;
+            a->pattern = tok_normalize(t, a->content, a->len, &a->pat_len);
+            if (!a->pattern) return -1;
         }
         const char *p = a->pattern ? a->pattern : a->content;
         size_t pl = a->pattern ? a->pat_len : a->len;
