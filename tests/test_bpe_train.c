@@ -286,15 +286,7 @@ TEST(bpe_matches_naive_trainer) {
 static int train_small(struct bpe_model *m) {
     static const char *const words[] = {"hug", "pug", "pun", "bun", "hugs", "\"q\\", "\xc3\xa9t\xc3\xa9"};
     static const uint64_t counts[] = {10, 5, 12, 4, 5, 7, 3};
-    struct bpe_words w;
-    if (bpe_words_init(&w) < 0) return -1;
-    int rc = add_words(&w, words, counts, 7);
-    struct bpe_train_opts o;
-    bpe_train_opts_default(&o);
-    o.vocab_size = 1000;
-    if (rc == 0) rc = bpe_learn(m, &w, &o, NULL);
-    bpe_words_free(&w);
-    return rc;
+    return learn_words(m, words, counts, 7);
 }
 
 TEST(bpe_json_layout) {

@@ -354,6 +354,28 @@ TEST(tok_bpe_heap_and_linear_merge_loops_agree) {
     CHECK(nx < 2000);
 }
 
+/* ignore_merges: a piece that is itself in the vocabulary (looked up by its bytes) is one token, whatever the
+ * merges would make of it. Merges "o w;l o;lo w" give ow=256, lo=257, low=258; by rank "low" -> l ow (no "l ow"). */
+TEST(tok_ignore_merges_takes_whole_pieces) {
+    char *j = synth_json("o w;l o;lo w", "[]", "", BL);
+    char buf[256];
+    struct olmo_tokenizer *t = tok_load_json(j, strlen(j), "merges.json");
+    CHECK_MSG(t, "%s", olmo_errmsg());
+    CHECK_MSG(!strcmp(enc_str(t, "low low", 0, buf, sizeof buf), "108,256,32,108,256"), "got %s", buf);
+    tok_free(t);
+    const char *at = strstr(j, "\"type\":\"BPE\"");
+    CHECK(at);
+    char fixed[8192];
+    size_t pre = (size_t)(at - j) + strlen("\"type\":\"BPE\"");
+    snprintf(fixed, sizeof fixed, "%.*s,\"ignore_merges\":true%s", (int)pre, j, j + pre);
+    free(j);
+    t = tok_load_json(fixed, strlen(fixed), "ignore_merges.json");
+    CHECK_MSG(t, "%s", olmo_errmsg());
+    /* " low" is "Ġlow", not in the vocabulary: merged as usual */
+    CHECK_MSG(!strcmp(enc_str(t, "low low", 0, buf, sizeof buf), "258,32,108,256"), "got %s", buf);
+    tok_free(t);
+}
+
 TEST(tok_added_tokens_flags) {
     const char *added =
         "[{\"id\":300,\"content\":\"<s>\",\"special\":true,\"normalized\":false},"

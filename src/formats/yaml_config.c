@@ -875,7 +875,7 @@ int ycfg_as_int(const struct ycfg_node *n, const char *key, int64_t *out) {
     char buf[64];
     const char *t = n->text;
     while (isspace((unsigned char)*t)) t++;
-    int ok = strip_underscores(t, buf, sizeof buf) && buf[0] && buf[0] != '_';
+    int ok = strip_underscores(t, buf, sizeof buf) && buf[0];
     if (ok) {
         const char *p = buf;
         int base = 10;
@@ -890,7 +890,7 @@ int ycfg_as_int(const struct ycfg_node *n, const char *key, int64_t *out) {
         }
         char *end;
         errno = 0;
-        long long v = strtoll(s, &end, base == 8 ? 8 : (base == 16 ? 16 : 10));
+        long long v = strtoll(s, &end, base);
         while (isspace((unsigned char)*end)) end++;
         if (end == s || *end || errno == ERANGE) ok = 0;
         else *out = v;

@@ -22,11 +22,13 @@ static int32_t new_node(struct tok_trie *t, uint8_t byte) {
     return (int32_t)t->n++;
 }
 
+void tok_trie_init(struct tok_trie *t) {
+    memset(t, 0, sizeof *t);
+    for (int i = 0; i < 256; i++) t->root[i] = -1;
+    t->empty = 1;
+}
+
 int tok_trie_add(struct tok_trie *t, const char *pat, size_t len, int32_t term) {
-    if (!t->nodes && t->n == 0) {
-        for (int i = 0; i < 256; i++) t->root[i] = -1;
-        t->empty = 1;
-    }
     if (len == 0) return 0;   /* an empty token can never be matched */
     const uint8_t *p = (const uint8_t *)pat;
     int32_t cur = t->root[p[0]];

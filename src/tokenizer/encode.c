@@ -13,6 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+char *tok_normalize(const struct olmo_tokenizer *t, const char *s, size_t len, size_t *out_len) {
+    char *cur = NULL;
+    const char *src = s;
+    for (int k = 0; k < t->n_norm; k++) {
+        char *nx = uc_normalize(t->norm[k], src, len, &len);
+        free(cur);
+        if (!nx) {
+            olmo_err("out of memory normalizing text");
+            return NULL;
+        }
+        src = cur = nx;
+    }
+    *out_len = len;
+    return cur;
+}
+
 /* Steps 2-4 for one span of raw text without non-normalized added tokens. */
 static int encode_span(struct tok_enc *e, const char *s, size_t len) {
     const struct olmo_tokenizer *t = e->tok;
@@ -21,31 +37,13 @@ static int encode_span(struct tok_enc *e, const char *s, size_t len) {
         int noop = 1;
         for (int k = 0; k < t->n_norm && noop; k++) noop = uc_norm_is_noop(t->norm[k], s, len);
         if (!noop) {
-            size_t nl = len;
-            const char *src = s;
-            for (int k = 0; k < t->n_norm; k++) {
-                char *nx = uc_normalize(t->norm[k], src, nl, &nl);
-                free(norm);
-                if (!nx) return olmo_err("out of memory normalizing text");
-                src = norm = nx;
-            }
+            norm = tok_normalize(t, s, len, &len);
+            if (!norm) return -1;
             s = norm;
-            len = nl;
         }
     }
-    int rc = 0;
-    size_t nm = 0;
-    if (t->trie_norm.empty) {
-        if (!e->cap_m2) {
-            e->m2 = malloc(sizeof *e->m2);
-            if (!e->m2) { free(norm); return olmo_err("out of memory"); }
-            e->cap_m2 = 1;
-        }
-        e->m2[0] = (struct tok_match){0, len, -1};
-        nm = len ? 1 : 0;
-    } else {
-        rc = tok_added_find(t, &t->trie_norm, s, len, &e->m2, &nm, &e->cap_m2);
-    }
+    size_t nm;   /* with no normalized added tokens: one text span (none when len is 0) */
+    int rc = tok_added_find(t, &t->trie_norm, s, len, &e->m2, &nm, &e->cap_m2);
     for (size_t k = 0; k < nm && !rc; k++) {
         struct tok_match m = e->m2[k];
         if (m.added >= 0) { rc = tok_enc_push(e, t->added[m.added].id); continue; }

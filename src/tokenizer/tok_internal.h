@@ -81,6 +81,7 @@ struct tok_trie {
     int32_t root[256];         /* first-level children by byte */
     int empty;                 /* no patterns */
 };
+void tok_trie_init(struct tok_trie *t);   /* no patterns yet; tok_trie_free releases */
 int tok_trie_add(struct tok_trie *t, const char *pat, size_t len, int32_t term);
 void tok_trie_free(struct tok_trie *t);
 
@@ -165,6 +166,9 @@ void tok_enc_free(struct tok_enc *e);
 extern int tok_bpe_small_max;   /* pieces with more symbols use the heap merge loop (tests flip it) */
 int tok_bpe_piece(struct tok_enc *e, const char *s, size_t len, int prefix_space);
 int tok_enc_push(struct tok_enc *e, int32_t id);
+/* s[0..len) through every normalizer in order (needs n_norm > 0): a new buffer, *out_len its length; NULL after
+ * olmo_err when out of memory. Used on the text and on normalized added tokens' contents. */
+char *tok_normalize(const struct olmo_tokenizer *t, const char *s, size_t len, size_t *out_len);
 /* Runs the whole pipeline into e->ids. */
 int tok_encode_with(struct tok_enc *e, const char *text, size_t len, int add_special);
 

@@ -358,22 +358,13 @@ static int parse_model(struct olmo_tokenizer *t, const json_t *model, const json
 
 /* The added tokens' search patterns and tries (normalized tokens are searched for in normalized form). */
 static int build_added(struct olmo_tokenizer *t) {
-    for (int i = 0; i < 256; i++) t->trie_raw.root[i] = t->trie_norm.root[i] = -1;
-    t->trie_raw.empty = t->trie_norm.empty = 1;
+    tok_trie_init(&t->trie_raw);
+    tok_trie_init(&t->trie_norm);
     for (int i = 0; i < t->n_added; i++) {
         struct tok_added *a = &t->added[i];
         if (a->normalized && t->n_norm) {
-            char *cur = NULL;
-            size_t cl = a->len;
-            const char *src = a->content;
-            for (int k = 0; k < t->n_norm; k++) {
-                char *nx = uc_normalize(t->norm[k], src, cl, &cl);
-                free(cur);
-                if (!nx) return olmo_err("out of memory");
-                src = cur = nx;
-            }
-            a->pattern = cur;
-            a->pat_len = cl;
+            a->pattern = tok_normalize(t, a->content, a->len, &a->pat_len);
+            if (!a->pattern) return -1;
         }
         const char *p = a->pattern ? a->pattern : a->content;
         size_t pl = a->pattern ? a->pat_len : a->len;
@@ -403,19 +394,17 @@ static int build_decoded(struct olmo_tokenizer *t) {
         off += (size_t)k;
     }
     /* raw bytes -> id for byte-level models (ignore_merges looks whole pieces up by their bytes) */
-    if (t->byte_level && t->ignore_merges) {
+    if (t->byte_level && t->ignore_merges && t->decoder == DEC_BYTELEVEL) {
         for (size_t k = 0; k <= t->tok2id.mask; k++) {
             const struct tok_strmap_entry *e = &t->tok2id.v[k];
-            if (!e->key) continue;
+            /* the decoded bytes of this id are exactly these bytes when its token string is this key */
+            if (!e->key || e->id < 0 || e->id >= t->vocab_size || t->id_tok[e->id] != e->key) continue;
             uint8_t *tmp = olmo_malloc(e->len + 1);
             if (!tmp) return -1;
-            long nb = bytelevel_bytes(e->key, e->len, tmp);
+            long nb = bytelevel_bytes(e->key, e->len, tmp);   /* only to learn whether every char is a byte char */
             free(tmp);
-            if (nb < 0 || e->id < 0 || e->id >= t->vocab_size) continue;
-            /* the decoded bytes of this id are exactly these bytes when its token string is this key */
-            if (t->id_tok[e->id] == e->key && t->decoder == DEC_BYTELEVEL) {
-                if (tok_strmap_put(&t->raw2id, t->dec_bytes + t->dec_off[e->id], (size_t)nb, e->id)) return -1;
-            }
+            if (nb < 0) continue;
+            if (tok_strmap_put(&t->raw2id, t->dec_bytes + t->dec_off[e->id], (size_t)nb, e->id)) return -1;
         }
     }
     return 0;
