@@ -29,7 +29,7 @@ endif
 OPT ?= -O2
 CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -march=native -fopenmp -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
           -Isrc $(PKG_CFLAGS) $(MPI_CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS := $(PKG_LIBS) -ldnnl $(MPI_LIBS) -fopenmp -lpthread -lm
+LDLIBS := $(PKG_LIBS) -ljq -lmicrohttpd -ldnnl $(MPI_LIBS) -fopenmp -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DOLMO_SANITIZED=1
 LDLIBS += -fsanitize=address,undefined

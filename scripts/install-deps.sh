@@ -12,6 +12,9 @@ PKGS=(
   libopenmpi-dev openmpi-bin            # data-parallel training (optional at build time)
   zlib1g-dev libzstd-dev                # .gz / .zst JSONL streams
   libyaml-dev                           # OLMo's YAML training configs
+  libjq-dev                             # jq filter expressions in the data mixer
+  libmicrohttpd-dev                     # olmo serve's HTTP server
+  libcld2-dev                           # language identification taggers (Dolma's cld2)
   gnuplot-nox                           # loss-curve PNGs
   clang libclang-rt-14-dev              # libFuzzer targets
   python3 valgrind

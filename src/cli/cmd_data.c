@@ -1,0 +1,30 @@
+/* cmd_data.c — `olmo data <subcommand>`: Dolma's data toolkit (documents, taggers, dedup, mixer, tokens, stats)
+ * and the search index over training tokens. Dispatches by name to the table below; each subcommand lives in its
+ * own src/cli/cmd_data_<name>.c and is declared in commands.h. */
+#include "cli/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct olmo_command data_commands[] = {
+    /* One line per subcommand, in pipeline order. */
+    {NULL, NULL, NULL},
+};
+
+static void data_usage(FILE *out) {
+    fprintf(out, "usage: olmo data <subcommand> [options]\n\nsubcommands:\n");
+    for (const struct olmo_command *c = data_commands; c->name; c++) fprintf(out, "  %-13s %s\n", c->name, c->summary);
+    fprintf(out, "\n'olmo data <subcommand> --help' describes each one.\n");
+}
+
+int cmd_data(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        data_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (const struct olmo_command *c = data_commands; c->name; c++)
+        if (!strcmp(argv[1], c->name)) return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "olmo data: unknown subcommand '%s'\n\n", argv[1]);
+    data_usage(stderr);
+    return 2;
+}
