@@ -5,6 +5,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "data/docs.h"
 #include "tokenizer/bpe_train.h"
 
 #include <errno.h>
@@ -18,7 +19,8 @@ static void usage(FILE *out) {
             "                            [--special TOKEN]... [--threads T] FILE...\n\n"
             "Learns a byte-level BPE tokenizer from UTF-8 text files (cl100k/dolma2 pre-tokenizer, 256 byte\n"
             "characters as the initial alphabet, highest-count pair merged first, like Hugging Face tokenizers'\n"
-            "BpeTrainer) and writes a tokenizer.json that olmo and Hugging Face load alike.\n\n"
+            "BpeTrainer) and writes a tokenizer.json that olmo and Hugging Face load alike. A FILE named\n"
+            "*.json[l][.gz|.zst] is read as Dolma documents (one JSON object per line): their \"text\" fields.\n\n"
             "  --vocab-size N       ids in the result, special tokens and the 256 bytes included (required)\n"
             "  -o, --output PATH    where to write the tokenizer.json (default tokenizer.json)\n"
             "  --min-frequency F    stop when the most frequent pair occurs fewer than F times (default 1)\n"
@@ -26,6 +28,29 @@ static void usage(FILE *out) {
             "                       (default: <|endoftext|> = 0, <|padding|> = 1)\n"
             "  --threads T          threads for counting (default: all cores); the result does not depend on it\n"
             "  -h, --help           this text\n");
+}
+
+/* Dolma documents are JSON lines; their texts are what the tokenizer learns from. */
+static int is_documents(const char *path) {
+    static const char *const ext[] = {".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst", NULL};
+    size_t n = strlen(path);
+    for (int i = 0; ext[i]; i++) {
+        size_t e = strlen(ext[i]);
+        if (n > e && !strcmp(path + n - e, ext[i])) return 1;
+    }
+    return 0;
+}
+
+static int add_documents(struct bpe_words *w, const char *path) {
+    struct docs_reader *r = docs_reader_open(path);
+    if (!r) return -1;
+    struct docs_doc d = {0};
+    int rc;
+    while ((rc = docs_reader_next(r, &d)) > 0)
+        if (bpe_words_add_text(w, d.text, d.text_len) < 0) { rc = -1; break; }
+    docs_doc_clear(&d);
+    docs_reader_close(r);
+    return rc < 0 ? -1 : 0;
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t max, uint64_t *out) {
@@ -112,7 +137,12 @@ int cmd_tokenizer_train(int argc, char **argv) {
     double t0 = olmo_now();
     if (bpe_words_init(&words) < 0) goto fail;
     words_ok = 1;
-    if (bpe_words_add_files(&words, files, n_files, (int)threads) < 0) goto fail;
+    /* plain text files are counted in parallel; Dolma document files one by one, document by document */
+    int n_plain = 0;
+    for (int f = 0; f < n_files; f++)
+        if (!is_documents(files[f])) files[n_plain++] = files[f];
+        else if (add_documents(&words, files[f]) < 0) goto fail;
+    if (n_plain && bpe_words_add_files(&words, files, n_plain, (int)threads) < 0) goto fail;
     double t1 = olmo_now();
     olmo_log_info("counted %llu distinct pre-tokens in %.1f MB of text in %.2f s",
                   (unsigned long long)words.map.n, (double)words.n_bytes / 1e6, t1 - t0);

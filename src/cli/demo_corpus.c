@@ -6,6 +6,7 @@
 #include "base/file.h"
 #include "base/hash.h"
 #include "base/mem.h"
+#include "data/docs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,18 +22,11 @@
 struct doc_sink {
     struct demo_source_stats *st;
     const struct demo_corpus_opts *o;
-    gzFile train, held;
-    char *train_path, *train_tmp, *held_path, *held_tmp;
+    struct docs_writer *train, *held;   /* atomic: renamed into place on commit */
     char added[32];
     char *buf;              /* the text made valid UTF-8 */
     size_t buf_cap;
 };
-
-static gzFile gz_create(const char *tmp) {
-    gzFile g = gzopen(tmp, "wb6");
-    if (!g) olmo_err("%s: cannot create (%s)", tmp, strerror(errno));
-    return g;
-}
 
 static int sink_open(struct doc_sink *s, struct demo_source_stats *st, const struct demo_corpus_opts *o) {
     memset(s, 0, sizeof *s);
@@ -41,45 +35,26 @@ static int sink_open(struct doc_sink *s, struct demo_source_stats *st, const str
     /* `added` is when the corpus was gathered; fixed here so that the same packages give the same bytes */
     snprintf(s->added, sizeof s->added, "2026-01-01T00:00:00.000Z");
     char sub[160];
-    snprintf(sub, sizeof sub, "documents/%s", st->name);
-    char *dir = olmo_path_join(o->out_dir, sub), *held_dir = olmo_path_join(o->out_dir, "heldout");
-    char name[64];
-    snprintf(name, sizeof name, "%s.jsonl.gz", st->name);
-    s->train_path = dir ? olmo_path_join(dir, "0000.jsonl.gz") : NULL;
-    s->held_path = held_dir ? olmo_path_join(held_dir, name) : NULL;
-    int rc = -1;
-    if (s->train_path && s->held_path && olmo_mkdir_p(dir) == 0 && olmo_mkdir_p(held_dir) == 0) {
-        size_t a = strlen(s->train_path) + 8, b = strlen(s->held_path) + 8;
-        s->train_tmp = olmo_malloc(a);
-        s->held_tmp = olmo_malloc(b);
-        if (s->train_tmp && s->held_tmp) {
-            snprintf(s->train_tmp, a, "%s.tmp", s->train_path);
-            snprintf(s->held_tmp, b, "%s.tmp", s->held_path);
-            if ((s->train = gz_create(s->train_tmp)) && (s->held = gz_create(s->held_tmp))) rc = 0;
-        }
+    snprintf(sub, sizeof sub, "documents/%s/0000.jsonl.gz", st->name);
+    char *train = olmo_path_join(o->out_dir, sub);
+    snprintf(sub, sizeof sub, "heldout/%s.jsonl.gz", st->name);
+    char *held = olmo_path_join(o->out_dir, sub);
+    if (train && held) {
+        s->train = docs_writer_open(train);
+        if (s->train) s->held = docs_writer_open(held);
     }
-    free(dir);
-    free(held_dir);
-    return rc;
+    free(train);
+    free(held);
+    return s->train && s->held ? 0 : -1;
 }
 
 /* Finishes both files: renamed into place when ok, removed otherwise. */
 static int sink_close(struct doc_sink *s, int ok) {
     int rc = ok ? 0 : -1;
-    if (s->train && gzclose(s->train) != Z_OK && rc == 0) rc = olmo_err("%s: write failed", s->train_tmp);
-    if (s->held && gzclose(s->held) != Z_OK && rc == 0) rc = olmo_err("%s: write failed", s->held_tmp);
-    if (rc == 0 && rename(s->train_tmp, s->train_path) != 0)
-        rc = olmo_err("%s: cannot rename into place (%s)", s->train_tmp, strerror(errno));
-    if (rc == 0 && rename(s->held_tmp, s->held_path) != 0)
-        rc = olmo_err("%s: cannot rename into place (%s)", s->held_tmp, strerror(errno));
-    if (rc != 0) {
-        if (s->train_tmp) remove(s->train_tmp);
-        if (s->held_tmp) remove(s->held_tmp);
-    }
-    free(s->train_path);
-    free(s->train_tmp);
-    free(s->held_path);
-    free(s->held_tmp);
+    if (rc == 0 && s->train) rc = docs_writer_commit(s->train);
+    else if (s->train) docs_writer_abort(s->train);
+    if (rc == 0 && s->held) rc = docs_writer_commit(s->held);
+    else if (s->held) docs_writer_abort(s->held);
     free(s->buf);
     return rc;
 }
@@ -148,10 +123,9 @@ static int sink_add(struct doc_sink *s, const char *id, const char *text, size_t
     json_decref(doc);
     if (!line) return olmo_err("%s: cannot serialise document %s", s->st->origin, id);
     size_t ln = strlen(line);
-    gzFile g = held ? s->held : s->train;
-    int rc = gzwrite(g, line, (unsigned)ln) == (int)ln && gzputc(g, '\n') == '\n' ? 0 : -1;
+    int rc = docs_writer_line(held ? s->held : s->train, line, ln);
     free(line);
-    if (rc != 0) return olmo_err("%s: write failed", held ? s->held_tmp : s->train_tmp);
+    if (rc != 0) return -1;
     if (held) {
         s->st->held_docs++;
         s->st->held_bytes += un;
