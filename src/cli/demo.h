@@ -32,9 +32,11 @@ struct demo_size {
 
 /* Measures this machine's training speed for z's model and sets z->steps (and precision) to fit seconds. */
 int demo_size_to_budget(struct demo_size *z, double seconds);
-/* Writes the OLMo training YAML (OLMo's own keys: `olmo train PATH` runs it again as it is). */
+/* Writes the OLMo training YAML (OLMo's own keys: `olmo train PATH` runs it again as it is), with in-loop
+ * evaluators: bits per byte on each held-out file (named), and the multiple-choice task file when given. */
 int demo_write_train_config(const char *path, const char *out, const struct demo_size *z, int eos, int pad,
-                            const char *heldout_tokens_glob);
+                            int n_heldout, const char *const *heldout_names, const char *const *heldout_files,
+                            const char *task_file);
 
 int demo_run_chain(const struct demo_opts *o);
 

@@ -29,7 +29,7 @@ struct demo_paths {
     char docs_glob[DP], heldout_glob[DP], mixed_dir[DP], mixed_glob[DP];
     char configs[DP], dedup_cfg[DP], mix_cfg[DP], train_cfg[DP], bloom[DP];
     char curation[DP], tokenizer[DP], tokens_dir[DP], tokens_glob[DP];
-    char held_tokens_dir[DP], held_tokens_glob[DP], eval_dir[DP], samples_dir[DP];
+    char eval_dir[DP], samples_dir[DP];
     char index_dir[DP];
 };
 
@@ -49,8 +49,6 @@ static void make_paths(struct demo_paths *p, const char *out) {
     P(tokenizer, "%.900s/tokenizer.json");
     P(tokens_dir, "%.900s/tokens");
     P(tokens_glob, "%.900s/tokens/*.npy");
-    P(held_tokens_dir, "%.900s/heldout-tokens");
-    P(held_tokens_glob, "%.900s/heldout-tokens/*.npy");
     P(eval_dir, "%.900s/eval");
     P(samples_dir, "%.900s/samples");
     P(index_dir, "%.900s/index");
@@ -241,10 +239,7 @@ int demo_run_chain(const struct demo_opts *o) {
         const char *tok[] = {"data", "tokens", "--documents", p->mixed_glob, "--tokenizer.name_or_path", p->tokenizer,
                              "--tokenizer.eos_token_id", "0", "--destination", p->tokens_dir, "--dtype", "uint16",
                              "--processes", "2", NULL};
-        const char *held[] = {"data", "tokens", "--documents", p->heldout_glob, "--tokenizer.name_or_path",
-                              p->tokenizer, "--tokenizer.eos_token_id", "0", "--destination", p->held_tokens_dir,
-                              "--dtype", "uint16", NULL};
-        if (demo_run(d, "tokens", tok, NULL) != 0 || demo_run(d, "tokens (held out)", held, NULL) != 0) goto out;
+        if (demo_run(d, "tokens", tok, NULL) != 0) goto out;
     }
 
     /* 8. training */
@@ -256,7 +251,22 @@ int demo_run_chain(const struct demo_opts *o) {
                 r->size.calibrated_tokens_per_s, r->size.precision, r->size.steps, r->size.batch, r->size.seq,
                 o->train_seconds);
     }
-    if (demo_write_train_config(p->train_cfg, o->out, &r->size, 0, 1, p->held_tokens_glob) != 0) goto out;
+    char cloze[DP + 32];
+    snprintf(cloze, sizeof cloze, "%s/debian_cloze.jsonl", p->eval_dir);
+    if (demo_write_cloze_task(p->heldout_glob, cloze, o->quick ? 40 : 400) != 0) goto out;
+    {
+        const char *names[DEMO_MAX_SOURCES], *files[DEMO_MAX_SOURCES];
+        char held[DEMO_MAX_SOURCES][DP + 64];
+        int nh = 0;
+        for (size_t i = 0; i < r->n_src; i++)
+            if (r->src[i].held_docs > 0) {
+                snprintf(held[nh], sizeof held[nh], "%s/heldout/%s.jsonl.gz", p->out, r->src[i].name);
+                names[nh] = r->src[i].name;
+                files[nh] = held[nh];
+                nh++;
+            }
+        if (demo_write_train_config(p->train_cfg, o->out, &r->size, 0, 1, nh, names, files, cloze) != 0) goto out;
+    }
     snprintf(n2, sizeof n2, "%.0f", o->quick ? 0 : 1.5 * o->train_seconds);
     {
         const char *train[] = {"train", p->train_cfg, o->quick ? NULL : "--max-seconds", n2, NULL};
@@ -266,14 +276,12 @@ int demo_run_chain(const struct demo_opts *o) {
 
     /* 9. evaluation */
     {
-        char ppl_json[PATH_MAX], tasks_json[PATH_MAX], cloze[PATH_MAX];
+        char ppl_json[PATH_MAX], tasks_json[PATH_MAX];
         snprintf(ppl_json, sizeof ppl_json, "%s/ppl.json", p->eval_dir);
         snprintf(tasks_json, sizeof tasks_json, "%s/tasks.json", p->eval_dir);
-        snprintf(cloze, sizeof cloze, "%s/debian_cloze.jsonl", p->eval_dir);
         const char *head[] = {"eval", "ppl", "-m", r->checkpoint};
         const char *tail[] = {"--json", ppl_json};
         if (run_over_files(d, "eval ppl", head, 4, p->heldout_glob, tail, 2, NULL) != 0) goto out;
-        if (demo_write_cloze_task(p->heldout_glob, cloze, o->quick ? 40 : 400) != 0) goto out;
         const char *tasks[] = {"eval", "tasks", "-m", r->checkpoint, "--tasks", cloze, "--json", tasks_json, NULL};
         if (demo_run(d, "eval tasks", tasks, NULL) != 0) goto out;
     }

@@ -143,7 +143,7 @@ static void section_training(FILE *f, const struct demo_results *r) {
         const char *k;
         json_t *v;
         json_object_foreach(j, k, v) {
-            if (strstr(k, "eval/") == k && strstr(k, "CrossEntropyLoss") && json_is_number(v)) {
+            if (strstr(k, "eval/") == k && strstr(k, "/bits_per_byte") && json_is_number(v)) {
                 if (isnan(eval_first)) eval_first = json_number_value(v);
                 eval_last = json_number_value(v);
             }
@@ -155,8 +155,8 @@ static void section_training(FILE *f, const struct demo_results *r) {
     fprintf(f, "- %lld steps, %lld tokens, %.0f tokens/s on average%s; training loss %.3f -> %.3f.\n", steps, tokens,
             n_tps ? tps / (double)n_tps : 0, isnan(mfu) ? "" : "", first, last);
     if (!isnan(eval_first))
-        fprintf(f, "- Held-out cross-entropy during training (in-loop evaluator): %.3f -> %.3f.\n", eval_first,
-                eval_last);
+        fprintf(f, "- Held-out bits per byte during training (in-loop evaluator, first source): %.3f -> %.3f; "
+                   "every evaluation is a line of `run/metrics.jsonl`.\n", eval_first, eval_last);
     fprintf(f, "- Checkpoint (Hugging Face layout): `%s`\n\n![loss](run/loss.png)\n\n", r->checkpoint);
 }
 
@@ -172,11 +172,10 @@ static void section_eval(FILE *f, const struct demo_results *r) {
         json_array_foreach(srcs, i, s) {
             const char *name = json_string_value(json_object_get(s, "source"));
             fprintf(f, "| %s | %.0f | %.0f | %.0f | %.4f | %.2f |\n", name ? name : "?", num(s, "documents"),
-                    num(s, "tokens"), num(s, "bytes"), num(s, "bpb"), num(s, "ppl"));
+                    num(s, "tokens"), num(s, "bytes"), num(s, "bits_per_byte"), num(s, "ppl_token"));
         }
-        json_t *macro = json_object_get(ppl, "macro"), *micro = json_object_get(ppl, "micro");
-        if (macro && micro)
-            fprintf(f, "\nMacro average %.4f bits per byte, micro average %.4f.\n", num(macro, "bpb"), num(micro, "bpb"));
+        fprintf(f, "\nMacro average over sources %.4f bits per byte, micro average over all bytes %.4f.\n",
+                num(ppl, "macro_bits_per_byte"), num(ppl, "bits_per_byte"));
         fputc('\n', f);
     } else {
         fprintf(f, "(eval/ppl.json: no per-source figures)\n\n");
@@ -187,15 +186,16 @@ static void section_eval(FILE *f, const struct demo_results *r) {
     if (json_is_array(tl)) {
         fprintf(f, "Multiple choice: `eval/debian_cloze.jsonl`, the start of a held-out document and four "
                    "continuations, one its own and three from other sources (chance: 25 %%).\n\n"
-                   "| task | items | metric | score |\n|---|---:|---|---:|\n");
+                   "| task | items | metric | score ± stderr |\n|---|---:|---|---:|\n");
         size_t i;
         json_t *t;
         json_array_foreach(tl, i, t) {
             const char *name = json_string_value(json_object_get(t, "task"));
             const char *metric = json_string_value(json_object_get(t, "primary"));
             json_t *metrics = json_object_get(t, "metrics");
-            fprintf(f, "| %s | %.0f | %s | %.3f |\n", name ? name : "?", num(t, "n"), metric ? metric : "?",
-                    metric ? num(metrics, metric) : NAN);
+            json_t *stderrs = json_object_get(t, "stderr");
+            fprintf(f, "| %s | %.0f | %s | %.3f ± %.3f |\n", name ? name : "?", num(t, "n"), metric ? metric : "?",
+                    metric ? num(metrics, metric) : NAN, metric ? num(stderrs, metric) : NAN);
         }
         fputc('\n', f);
     }
@@ -281,7 +281,7 @@ int demo_write_report(struct demo_results *r) {
     section_energy(f, r, cpu, joules);
     fprintf(f, "## Files\n\n`documents/`, `attributes/` (Dolma), `mixed/` (curated), `configs/` (dedup, mix, train), "
                "`curation/` (stats), `tokenizer.json`, `tokens/` (+ `.csv.gz` document index), `heldout/`, "
-               "`heldout-tokens/`, `run/` (checkpoints, `metrics.jsonl`, `loss.png`), `eval/` (JSON results, the "
+               "`run/` (checkpoints, `metrics.jsonl`, `loss.png`), `eval/` (JSON results, the "
                "task file, the trace), `samples/`, `index/`, `commands.sh`.\n");
     if (ferror(f)) {
         olmo_atomic_abort(&af);

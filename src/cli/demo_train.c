@@ -63,7 +63,8 @@ int demo_size_to_budget(struct demo_size *z, double seconds) {
 }
 
 int demo_write_train_config(const char *path, const char *out, const struct demo_size *z, int eos, int pad,
-                            const char *heldout_tokens_glob) {
+                            int n_heldout, const char *const *heldout_names, const char *const *heldout_files,
+                            const char *task_file) {
     struct olmo_atomic_file af;
     if (olmo_atomic_open(&af, path) != 0) return -1;
     FILE *fp = af.fp;
@@ -89,11 +90,14 @@ int demo_write_train_config(const char *path, const char *out, const struct demo
             "save_folder: %s/run\nsave_overwrite: true\nsave_interval: %d\n",
             path, z->d_model, z->n_heads, z->n_layers, z->seq, vocab, vocab, eos, pad, z->lr, z->warmup, z->steps,
             z->batch, z->micro, z->precision, out, out, out, z->steps / 2 > 0 ? z->steps / 2 : 1);
-    if (heldout_tokens_glob)
-        fprintf(fp,
-                "# held-out documents of every source, tokenized as the training data: perplexity during training\n"
-                "eval_interval: %d\nevaluators:\n  - label: debian-heldout\n    type: lm\n    data:\n"
-                "      datasets:\n        debian-heldout: [%s]\n      memmap_dtype: uint16\n      drop_last: false\n",
-                z->eval_interval, heldout_tokens_glob);
+    if (n_heldout > 0) {
+        /* held-out documents of every source, scored as `olmo eval ppl` scores them (bits per byte per source),
+         * and the multiple-choice task, during training */
+        fprintf(fp, "eval_interval: %d\nevaluators:\n  - label: heldout\n    type: lm\n    data:\n      datasets:\n",
+                z->eval_interval);
+        for (int i = 0; i < n_heldout; i++) fprintf(fp, "        %s: [%s]\n", heldout_names[i], heldout_files[i]);
+        /* a downstream evaluator's label is the task: a name `olmo eval tasks --list` knows, or a task file */
+        if (task_file) fprintf(fp, "  - label: %s\n    type: downstream\n    limit: 200\n", task_file);
+    }
     return olmo_atomic_commit(&af);
 }
