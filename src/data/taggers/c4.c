@@ -77,6 +77,21 @@ static int has_phrase(const char *s, size_t n) {
     return 0;
 }
 
+/* Flags of line i: bit 0 no end punctuation, bit 1 fewer than 3 words. */
+static int line_flags(const struct tag_text *t, const struct tag_range *l) {
+    size_t a, b;
+    tag_strip(t->text, l->start, l->end, &a, &b);
+    char last = b > a ? t->text[b - 1] : 0;
+    int f = !(last == '.' || last == '?' || last == '!' || last == '"');
+    int words = 0, in = 0;   /* whitespace tokens of the line, counted up to 3 */
+    for (size_t k = l->start; k < l->end && words < 3;) {
+        int sp = tag_is_space(tag_utf8_next(t->text, l->end, &k));
+        if (!sp && !in) words++;
+        in = !sp;
+    }
+    return f | (words < 3) << 1;
+}
+
 int tg_c4(const struct tagger *tg, struct tag_text *t, struct tag_result *out) {
     int v2 = tg->variant == 2;
     size_t llen;
@@ -85,30 +100,9 @@ int tg_c4(const struct tagger *tg, struct tag_text *t, struct tag_result *out) {
     size_t nl;
     const struct tag_range *l = tag_text_lines(t, &nl);
     if (!l) return -1;
-    int rc = 0;
-    /* line rules, on the original lines (lowercasing never changes the last character's class here) */
-    for (size_t i = 0; i < nl; i++) {
-        size_t a, b;
-        tag_strip(t->text, l[i].start, l[i].end, &a, &b);
-        char last = b > a ? t->text[b - 1] : 0;
-        size_t end = i + 1 < nl ? l[i].end + 1 : l[i].end;
-        if (!(last == '.' || last == '?' || last == '!' || last == '"'))
-            rc |= tag_emit(out, "lines_with_no_ending_punctuation", l[i].start, end, 1.0);
-    }
-    for (size_t i = 0; i < nl; i++) {
-        /* words of the stripped line = whitespace tokens of the line; count up to 3 */
-        int words = 0, in = 0;
-        for (size_t k = l[i].start; k < l[i].end && words < 3;) {
-            int sp = tag_is_space(tag_utf8_next(t->text, l[i].end, &k));
-            if (!sp && !in) words++;
-            in = !sp;
-        }
-        size_t end = i + 1 < nl ? l[i].end + 1 : l[i].end;
-        if (words < 3) rc |= tag_emit(out, "lines_with_too_few_words", l[i].start, end, 1.0);
-    }
     /* document rules on the lowercased text: tokens split at whitespace */
     int naughty = 0, javascript = 0;
-    for (size_t i = 0; i < llen && !(naughty && javascript);) {
+    for (size_t i = 0; i < llen && !(naughty && (v2 || javascript));) {
         size_t j = i;
         if (tag_is_space(tag_utf8_next(low, llen, &j))) { i = j; continue; }
         size_t s = i;
@@ -124,10 +118,35 @@ int tg_c4(const struct tagger *tg, struct tag_text *t, struct tag_result *out) {
     if (v2) javascript = memmem(low, llen, "javascript", 10) != NULL;
     int lorem = memmem(low, llen, "lorem ipsum", 11) != NULL;
     int curly = memchr(low, '{', llen) != NULL;
-    if (naughty) rc |= tag_emit(out, "has_naughty_word", 0, t->len, 1.0);
-    if (javascript) rc |= tag_emit(out, "has_javascript", 0, t->len, 1.0);
-    if (lorem) rc |= tag_emit(out, "has_lorem_ipsum", 0, t->len, 1.0);
-    if (curly) rc |= tag_emit(out, "has_curly_brace", 0, t->len, 1.0);
+    int rc = 0;
+    /* Span order is Dolma's (it decides the order of the keys): v2 emits the document flags, then per line
+     * "no punctuation" and "too few words" interleaved; v1 all of the first, all of the second, then flags.
+     * Line offsets are on the original text (Dolma's v2 uses the lowercased one: the same unless lowercasing
+     * changes a length, as for U+0130). */
+    if (v2) {
+        if (curly) rc |= tag_emit(out, "has_curly_brace", 0, t->len, 1.0);
+        if (lorem) rc |= tag_emit(out, "has_lorem_ipsum", 0, t->len, 1.0);
+        if (javascript) rc |= tag_emit(out, "has_javascript", 0, t->len, 1.0);
+        if (naughty) rc |= tag_emit(out, "has_naughty_word", 0, t->len, 1.0);
+        for (size_t i = 0; i < nl; i++) {
+            int f = line_flags(t, &l[i]);
+            size_t end = i + 1 < nl ? l[i].end + 1 : l[i].end;
+            if (f & 1) rc |= tag_emit(out, "lines_with_no_ending_punctuation", l[i].start, end, 1.0);
+            if (f & 2) rc |= tag_emit(out, "lines_with_too_few_words", l[i].start, end, 1.0);
+        }
+    } else {
+        for (int pass = 1; pass <= 2; pass++)
+            for (size_t i = 0; i < nl; i++) {
+                size_t end = i + 1 < nl ? l[i].end + 1 : l[i].end;
+                if (line_flags(t, &l[i]) & pass)
+                    rc |= tag_emit(out, pass == 1 ? "lines_with_no_ending_punctuation" : "lines_with_too_few_words",
+                                   l[i].start, end, 1.0);
+            }
+        if (naughty) rc |= tag_emit(out, "has_naughty_word", 0, t->len, 1.0);
+        if (javascript) rc |= tag_emit(out, "has_javascript", 0, t->len, 1.0);
+        if (lorem) rc |= tag_emit(out, "has_lorem_ipsum", 0, t->len, 1.0);
+        if (curly) rc |= tag_emit(out, "has_curly_brace", 0, t->len, 1.0);
+    }
     rc |= tag_emit(out, "line_count", 0, t->len, (double)nl);
     return rc ? -1 : 0;
 }
