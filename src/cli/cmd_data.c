@@ -8,6 +8,7 @@
 
 static const struct olmo_command data_commands[] = {
     /* One line per subcommand, in pipeline order. */
+    {"dedup", "deduplicate documents or paragraphs with a Bloom filter (dolma dedupe)", cmd_data_dedup},
     {NULL, NULL, NULL},
 };
 
