@@ -13,6 +13,8 @@ def load(path):
             d = json.loads(line)
             if isinstance(d.get("metadata"), dict):
                 d["metadata"].pop("provenance", None)
+                if not d["metadata"]:  # discard_fields removed metadata; only the provenance brought it back
+                    del d["metadata"]
             out.append(d)
     return out
 
