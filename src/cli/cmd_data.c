@@ -10,6 +10,7 @@ static const struct olmo_command data_commands[] = {
     /* One line per subcommand, in pipeline order. */
     {"dedup", "deduplicate documents or paragraphs with a Bloom filter (dolma dedupe)", cmd_data_dedup},
     {"mix", "filter, mask and merge documents with their attributes (dolma mix)", cmd_data_mix},
+    {"tokens", "tokenize documents into the .npy token files olmo train reads (dolma tokens)", cmd_data_tokens},
     {NULL, NULL, NULL},
 };
 

@@ -20,6 +20,7 @@ int cmd_perplexity(int argc, char **argv);
 int cmd_data(int argc, char **argv);              /* `olmo data <subcommand>`: table in cmd_data.c */
 int cmd_data_dedup(int argc, char **argv);        /* `olmo data dedup` (src/data/dedup.h) */
 int cmd_data_mix(int argc, char **argv);          /* `olmo data mix` (src/data/mix.h) */
+int cmd_data_tokens(int argc, char **argv);       /* `olmo data tokens` (src/data/tokens.h) */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);
