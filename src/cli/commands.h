@@ -22,6 +22,9 @@ int cmd_data_from_text(int argc, char **argv);    /* `olmo data from-text` */
 int cmd_data_tag(int argc, char **argv);          /* `olmo data tag` */
 int cmd_data_list_taggers(int argc, char **argv); /* `olmo data list-taggers` */
 int cmd_data_stats(int argc, char **argv);        /* `olmo data stats` */
+int cmd_data_dedup(int argc, char **argv);        /* `olmo data dedup` (src/data/dedup.h) */
+int cmd_data_mix(int argc, char **argv);          /* `olmo data mix` (src/data/mix.h) */
+int cmd_data_tokens(int argc, char **argv);       /* `olmo data tokens` (src/data/tokens.h) */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);
