@@ -5,6 +5,7 @@
  * line, as OLMo's structured OmegaConf schema refuses unknown keys. Values that would change the math in a way
  * olmo.c does not implement are refused with the reason. */
 #include "train/train_config.h"
+#include "train/optim.h"
 #include "formats/yaml_config.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -444,7 +445,8 @@ static int read_optimizer(struct sec *s) {
 /* ------------------------------------------------------------------------------------------------ scheduler */
 
 static const char *const sched_honoured[] = {"name", "units", "t_warmup", "t_max", "alpha_f", "warmup_min_lr",
-                                             "grad_clip_warmup_steps", "grad_clip_warmup_factor", NULL};
+                                             "grad_clip_warmup_steps", "grad_clip_warmup_factor", "decay",
+                                             "decay_fraction", "decay_min_lr", NULL};
 static const char *const sched_ignored[] = {NULL};
 
 static int read_scheduler(struct sec *s) {
@@ -453,11 +455,16 @@ static int read_scheduler(struct sec *s) {
     char *name = NULL, *units = NULL;
     int rc = -1;
     if (get_str(s, "name", "cosine_with_warmup", &name) < 0 || get_str(s, "units", "steps", &units) < 0) goto out;
-    if (!strcmp(name, "cosine_with_warmup")) tc->sched = TRAIN_SCHED_COSINE;
-    else if (!strcmp(name, "linear_with_warmup")) tc->sched = TRAIN_SCHED_LINEAR;
-    else if (!strcmp(name, "constant")) tc->sched = TRAIN_SCHED_CONSTANT;
-    else {
-        refuse(s, "name", "'%s' is not supported (cosine_with_warmup, linear_with_warmup, constant)", name);
+    static const struct { const char *name; enum train_sched k; } names[] = {
+        {"cosine_with_warmup", TRAIN_SCHED_COSINE}, {"linear_with_warmup", TRAIN_SCHED_LINEAR},
+        {"constant", TRAIN_SCHED_CONSTANT}, {"constant_with_warmup", TRAIN_SCHED_CONSTANT_WARMUP},
+        {"inverse_sqrt_with_warmup", TRAIN_SCHED_INV_SQRT}, {"max_scheduler", TRAIN_SCHED_MAX},
+        {"cosine_linear_envelope", TRAIN_SCHED_COS_LINEAR_ENVELOPE}, {"wsd", TRAIN_SCHED_WSD}};
+    tc->sched = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(name, names[i].name)) tc->sched = names[i].k;
+    if (!tc->sched) {
+        refuse(s, "name", "'%s' is not supported (" OPTIM_SCHED_NAMES ")", name);
         goto out;
     }
     if (!strcmp(units, "steps")) tc->units = TRAIN_UNITS_STEPS;
@@ -469,10 +476,21 @@ static int read_scheduler(struct sec *s) {
     if (get_double(s, "t_warmup", 100, &tc->t_warmup) < 0 || get_double(s, "t_max", 0, &tc->t_max) < 0 ||
         get_double(s, "alpha_f", 0.1, &tc->alpha_f) < 0 ||
         get_double(s, "grad_clip_warmup_steps", 0, &tc->grad_clip_warmup_steps) < 0 ||
-        get_double(s, "grad_clip_warmup_factor", 0, &tc->grad_clip_warmup_factor) < 0)
+        get_double(s, "grad_clip_warmup_factor", 0, &tc->grad_clip_warmup_factor) < 0 ||
+        get_double(s, "decay", 0, &tc->decay) < 0 || get_double(s, "decay_fraction", 0.1, &tc->decay_fraction) < 0 ||
+        get_double(s, "decay_min_lr", 0, &tc->decay_min_lr) < 0)
         goto out;
     if (tc->t_warmup < 0) {
         refuse(s, "t_warmup", "must be >= 0");
+        goto out;
+    }
+    /* lr·sqrt(W/max(W, x)) is 0 everywhere when W = 0: OLMo would train at lr 0 */
+    if ((tc->sched == TRAIN_SCHED_INV_SQRT || tc->sched == TRAIN_SCHED_MAX) && !(tc->t_warmup > 0)) {
+        refuse(s, "t_warmup", "must be > 0 for %s (lr·sqrt(t_warmup/x) is 0 when t_warmup is 0)", name);
+        goto out;
+    }
+    if (tc->decay < 0 || !(tc->decay_fraction >= 0 && tc->decay_fraction <= 1)) {
+        refuse(s, tc->decay < 0 ? "decay" : "decay_fraction", "must be >= 0 (decay) / in [0, 1] (decay_fraction)");
         goto out;
     }
     if (val(s, "t_max") && !(tc->t_max > 0)) {
@@ -481,7 +499,9 @@ static int read_scheduler(struct sec *s) {
     }
     tc->warmup_min_lr_set = val(s, "warmup_min_lr") != NULL;
     /* OLMo's old trainer starts warm-up at 10 % of the peak when warmup_min_lr is unset (spec §2d) */
-    if (get_double(s, "warmup_min_lr", 0.1 * tc->lr, &tc->warmup_min_lr) < 0) goto out;
+    /* ... but wsd exists only in OLMo-core, whose default is 0 */
+    double w0_default = tc->sched == TRAIN_SCHED_WSD ? 0.0 : 0.1 * tc->lr;
+    if (get_double(s, "warmup_min_lr", w0_default, &tc->warmup_min_lr) < 0) goto out;
     rc = 0;
 out:
     free(name);

@@ -197,7 +197,8 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
     optim_set_decay(m, p.decay_norm_and_bias, p.decay_embeddings);
 
     struct optim_adamw adam = {(float)p.beta1, (float)p.beta2, (float)p.eps, (float)p.weight_decay};
-    struct optim_schedule sched = {p.sched, p.lr, p.t_warmup, p.t_max, p.alpha_f, p.warmup_min_lr};
+    struct optim_schedule sched = {p.sched,   p.lr,    p.t_warmup,         p.t_max,
+                                   p.alpha_f, p.warmup_min_lr, p.decay, p.decay_fraction, p.decay_min_lr};
     idx = olmo_malloc(sizeof *idx * (size_t)local);
     inputs = olmo_malloc(sizeof *inputs * (size_t)(local * T));
     targets = olmo_malloc(sizeof *targets * (size_t)(local * T));

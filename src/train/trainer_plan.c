@@ -45,8 +45,20 @@ int trainer_plan_load(struct trainer_plan *p, const char *config_path, int n_ove
     p->weight_decay = tc.weight_decay;
     p->decay_norm_and_bias = tc.decay_norm_and_bias;
     p->decay_embeddings = tc.decay_embeddings;
-    p->sched = tc.sched == TRAIN_SCHED_COSINE ? SCHED_COSINE_WITH_WARMUP
-             : tc.sched == TRAIN_SCHED_LINEAR ? SCHED_LINEAR_WITH_WARMUP : SCHED_CONSTANT;
+    switch (tc.sched) {
+    case TRAIN_SCHED_COSINE: p->sched = SCHED_COSINE_WITH_WARMUP; break;
+    case TRAIN_SCHED_LINEAR: p->sched = SCHED_LINEAR_WITH_WARMUP; break;
+    case TRAIN_SCHED_CONSTANT_WARMUP: p->sched = SCHED_CONSTANT_WITH_WARMUP; break;
+    case TRAIN_SCHED_INV_SQRT: p->sched = SCHED_INV_SQRT_WITH_WARMUP; break;
+    case TRAIN_SCHED_MAX: p->sched = SCHED_MAX; break;
+    case TRAIN_SCHED_COS_LINEAR_ENVELOPE: p->sched = SCHED_COS_LINEAR_ENVELOPE; break;
+    case TRAIN_SCHED_WSD: p->sched = SCHED_WSD; break;
+    case TRAIN_SCHED_CONSTANT:
+    default: p->sched = SCHED_CONSTANT; break;
+    }
+    p->decay = tc.decay;
+    p->decay_fraction = tc.decay_fraction;
+    p->decay_min_lr = tc.decay_min_lr;
     p->units_tokens = tc.units == TRAIN_UNITS_TOKENS;
     p->t_warmup = tc.t_warmup;
     p->alpha_f = tc.alpha_f;

@@ -22,6 +22,7 @@ struct trainer_plan {
     enum optim_sched_kind sched;
     int units_tokens;
     double t_warmup, t_max, alpha_f, warmup_min_lr;   /* warmup_min_lr < 0: unset (0.1·lr, OLMo-1's quirk) */
+    double decay, decay_fraction, decay_min_lr;       /* wsd only */
     double clip_warmup_steps, clip_warmup_factor, max_grad_norm;
     double z_loss_mult;           /* 0 when softmax_auxiliary_loss is off */
     /* duration and batch */
