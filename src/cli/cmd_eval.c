@@ -148,15 +148,9 @@ out:
     return rc;
 }
 
-static const char *default_data_dir(void) {
-    const char *e = getenv("OLMO_EVAL_DATA");
-    if (e && *e) return e;
-    return "../shared/data/eval";
-}
-
 static int eval_tasks_cmd(int argc, char **argv) {
     struct common c = {0};
-    const char *names = NULL, *data = default_data_dir();
+    const char *names = NULL, *data = eval_default_data_dir();
     int shots = 0, limit = 0, list = 0, no_reuse = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -708,6 +708,11 @@ static int for_olmes(const char *data_dir, int (*fn)(const char *name, const cha
     return rc;
 }
 
+const char *eval_default_data_dir(void) {
+    const char *e = getenv("OLMO_EVAL_DATA");
+    return e && *e ? e : "../shared/data/eval";
+}
+
 static int list_one(const char *name, const char *path, void *arg) {
     fprintf(arg, "  %-34s OLMES requests  %s\n", name, path);
     return 0;

@@ -54,6 +54,9 @@ struct eval_task {
     int64_t positions;       /* positions run through the model */
 };
 
+/* The eval data directory when none is given: $OLMO_EVAL_DATA, else ../shared/data/eval. */
+const char *eval_default_data_dir(void);
+
 /* Every task NAME this data directory offers, one per line with its source and size, to out. */
 void eval_tasks_list(const char *data_dir, FILE *out);
 

@@ -627,9 +627,10 @@ static const char *const top_honoured[] = {
     "fast_forward_batches", "eval_interval", "save_folder", "save_interval", "save_interval_unsharded",
     "save_overwrite", "load_path", "max_duration", "global_train_batch_size", "device_train_microbatch_size",
     "device_train_batch_size", "max_grad_norm", "max_grad_norm_ratio", "precision", "softmax_auxiliary_loss",
-    "auxiliary_loss_multiplier", "stop_at", "stop_after", "reset_optimizer_state", "reset_trainer_state", NULL};
+    "auxiliary_loss_multiplier", "stop_at", "stop_after", "reset_optimizer_state", "reset_trainer_state",
+    "evaluators", NULL};
 static const char *const top_ignored[] = {
-    "dry_run", "wandb", "evaluators", "eval_subset_num_batches", "device_eval_batch_size", "eval_on_load",
+    "dry_run", "wandb", "eval_subset_num_batches", "device_eval_batch_size", "eval_on_load",
     "remote_save_folder", "canceled_check_interval", "save_interval_ephemeral", "save_num_checkpoints_to_keep",
     "save_num_unsharded_checkpoints_to_keep", "force_save_unsharded", "no_pre_train_checkpoint",
     "load_path_sharded_checkpointer", "sharded_checkpointer", "new_style_checkpoints", "speed_monitor",
@@ -717,6 +718,7 @@ static int read_top(struct sec *s) {
     if (ycfg_child(s->node, "save_interval") && !val(s, "save_interval")) tc->save_interval = 0;   /* null: never */
     if (tc->save_interval < 0 || tc->save_interval_unsharded < 0 || tc->eval_interval < 0 || tc->fast_forward_batches < 0)
         return olmo_err("%s: intervals and fast_forward_batches must be >= 0", ycfg_where(s->node));
+    if (eval_train_parse(ycfg_child(s->node, "evaluators"), &tc->evaluators) < 0) return -1;
     if (require_bool(s, "reset_optimizer_state", 0, 0, "not implemented (start from weights with --init-from)") < 0 ||
         require_bool(s, "reset_trainer_state", 0, 0, "not implemented") < 0)
         return -1;
@@ -781,6 +783,7 @@ int train_config_load(struct train_config *tc, const char *path, int n_overrides
 void train_config_free(struct train_config *tc) {
     free(tc->config_path);
     free(tc->run_name);
+    eval_train_spec_free(&tc->evaluators);
     for (size_t i = 0; i < tc->n_data_paths; i++) free(tc->data_paths[i]);
     free(tc->data_paths);
     free(tc->tokenizer_identifier);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "model/config.h"
+#include "eval/eval_train.h"
 #include "train/train_model.h"
 
 struct ycfg;
@@ -100,6 +101,7 @@ struct train_config {
     int restore_dataloader;    /* default true */
     int64_t fast_forward_batches;  /* 0 = none */
     int64_t eval_interval;     /* default 1000 */
+    struct eval_train_spec evaluators;   /* OLMo's `evaluators` (eval/eval_train.h); n = 0: none */
     char *precision;           /* "amp_bf16", "fp32", ... or NULL */
 
     char *ignored;             /* "fsdp, wandb, compile, …": keys accepted but without effect here ("" if none) */
