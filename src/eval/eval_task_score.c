@@ -87,36 +87,42 @@ int eval_task_score(struct eval_task *t, struct eval_scorer *sc, const struct ol
                     int progress) {
     double t0 = olmo_now();
     int64_t pos0 = sc->n_positions, trunc0 = sc->n_truncated;
-    for (int i = 0; i < t->n; i++) {
-        struct eval_item *it = &t->items[i];
-        if (alloc_results(it) < 0) return -1;
-        int bad = 0;
-        for (int c = 0; c < it->n && !bad; c++) {
-            struct eval_loglik ll;
-            if (score_one(sc, tok, it->ctx[c], it->cont[c], &ll) < 0) { bad = 1; break; }
-            it->ll[c] = ll.sum;
-            it->ntok[c] = ll.n_tokens;
-            it->greedy[c] = ll.greedy;
-            cont_len(it->cont[c], &it->nchars[c], &it->nbytes[c]);
+    /* Two passes: every item's own requests, then every unconditional one. Consecutive queries then share the
+     * longest prefixes — the choices of an item share its context, 5-shot items share the few-shot prefix, and the
+     * unconditional requests share "Answer:" — where interleaving would evict the few-shot prefix at every item. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < t->n; i++) {
+            struct eval_item *it = &t->items[i];
+            if (it->skipped || (pass == 1 && !it->uctx)) continue;
+            if (pass == 0 && alloc_results(it) < 0) return -1;
+            int bad = 0;
+            for (int c = 0; c < it->n && !bad; c++) {
+                struct eval_loglik ll;
+                if (score_one(sc, tok, pass ? it->uctx[c] : it->ctx[c], it->cont[c], &ll) < 0) { bad = 1; break; }
+                if (pass) {
+                    it->ll_uncond[c] = ll.sum;
+                    continue;
+                }
+                it->ll[c] = ll.sum;
+                it->ntok[c] = ll.n_tokens;
+                it->greedy[c] = ll.greedy;
+                cont_len(it->cont[c], &it->nchars[c], &it->nbytes[c]);
+            }
+            if (bad) {
+                olmo_err_prefix("%s: item %s: ", it->where, it->doc_id);
+                if (!skip_bad) return -1;
+                olmo_log_warn("skipped: %s", olmo_errmsg());
+                it->skipped = 1;
+                t->n_skipped++;
+                continue;
+            }
+            if (progress && (i % 16 == 15 || i + 1 == t->n))
+                fprintf(stderr, "\r[eval %s] %s %d/%d items, %.1f s", t->name, pass ? "unconditional" : "scored", i + 1,
+                        t->n, olmo_now() - t0);
         }
-        /* the unconditional requests after the item's own: they share "Answer:" with each other */
-        for (int c = 0; it->uctx && c < it->n && !bad; c++) {
-            struct eval_loglik ll;
-            if (score_one(sc, tok, it->uctx[c], it->cont[c], &ll) < 0) { bad = 1; break; }
-            it->ll_uncond[c] = ll.sum;
-        }
-        if (bad) {
-            olmo_err_prefix("%s: item %s: ", it->where, it->doc_id);
-            if (!skip_bad) return -1;
-            olmo_log_warn("skipped: %s", olmo_errmsg());
-            it->skipped = 1;
-            t->n_skipped++;
-            continue;
-        }
-        eval_item_predict(it);
-        if (progress && (i % 16 == 15 || i + 1 == t->n))
-            fprintf(stderr, "\r[eval %s] %d/%d items, %.1f s", t->name, i + 1, t->n, olmo_now() - t0);
     }
+    for (int i = 0; i < t->n; i++)
+        if (!t->items[i].skipped) eval_item_predict(&t->items[i]);
     if (progress) fputc('\n', stderr);
     t->seconds = olmo_now() - t0;
     t->positions = sc->n_positions - pos0;
