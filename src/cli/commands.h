@@ -18,6 +18,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);           /* `olmo inspect batch CONFIG --step N` */
 int cmd_perplexity(int argc, char **argv);
 int cmd_data(int argc, char **argv);              /* `olmo data <subcommand>`: table in cmd_data.c */
+int cmd_serve(int argc, char **argv);             /* `olmo serve`: OpenAI-compatible HTTP server */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);
