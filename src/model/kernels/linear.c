@@ -67,6 +67,16 @@ void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T
     if (!done) linear_forward_ref(y, x, W, T);
 }
 
+void linear_forward_batch(float *y, const float *x, const struct olmo_linear *W, int n) {
+    if (n <= 0 || W->rows <= 0) return;
+    if (n == 1) { linear_forward(y, x, W, 1); return; }
+    pthread_mutex_lock(&lin_lock);
+    /* Q8: the kernel quantizes and accumulates every token on its own, so T = n rows equal n calls of one */
+    int done = W->dtype == OLMO_DTYPE_Q8 ? linear_q8_fast(y, x, W, n) == 0 : linear_gemv_fast_n(y, x, W, n) == 0;
+    pthread_mutex_unlock(&lin_lock);
+    if (!done) linear_forward_ref(y, x, W, n);   /* row by row, the same sums as with T = 1 */
+}
+
 /* Element (r, c) of W as fp32 (the reference path reads weights one by one: no buffers, nothing to fail). */
 static float w_at(const struct olmo_linear *W, int64_t r, int64_t c) {
     int64_t n = W->cols;

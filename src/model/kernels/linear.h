@@ -36,6 +36,10 @@ struct olmo_linear {
  * from the reference by that rounding (relative error around 1e-2 of the row's |x|·|w| scale; tests/test_linear.c).
  * Thread-safe (calls are serialised); no allocation after the first call at a given size. */
 void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T);
+/* Batched decoding: n independent activation rows x[n][cols]; y[i] is bitwise equal to linear_forward(y[i], x[i],
+ * W, 1), but the weights are streamed from memory once for all n rows (the GEMV walks each group of weight rows
+ * once per vector while it is in cache). */
+void linear_forward_batch(float *y, const float *x, const struct olmo_linear *W, int n);
 /* The portable reference: fp32 dot products, exact products of the stored weights and fp32 x. */
 void linear_forward_ref(float *y, const float *x, const struct olmo_linear *W, int T);
 /* Makes a Q8 copy of src into dst (cols must be a multiple of OLMO_Q8_BLOCK); 0 or -1 with olmo_err.

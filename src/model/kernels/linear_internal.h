@@ -24,6 +24,8 @@ void *linear_scratch(size_t n);
 
 /* The fast paths; each returns 0, or -1 if it does not handle this case (the caller falls back). */
 int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W);
+/* n vectors x[n][cols] -> y[n][rows], each bitwise equal to linear_gemv_fast of that vector alone. */
+int linear_gemv_fast_n(float *y, const float *x, const struct olmo_linear *W, int n);
 int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T);
 int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T);   /* any T */
 
