@@ -256,10 +256,11 @@ static enum MHD_Result metrics(struct server *srv, struct MHD_Connection *c) {
                  "# olmo serve counters since start\n"
                  "olmo_requests_total %lld\nolmo_requests_cancelled_total %lld\nolmo_requests_rejected_total %lld\n"
                  "olmo_requests_deferred_total %lld\nolmo_requests_failed_total %lld\n"
-                 "olmo_prompt_tokens_total %lld\nolmo_prompt_tokens_cached_total %lld\nolmo_tokens_predicted_total %lld\n"
+                 "olmo_prompt_tokens_total %lld\nolmo_prompt_tokens_cached_total %lld\nolmo_prompt_tokens_copied_total %lld\n"
+                 "olmo_tokens_predicted_total %lld\n"
                  "olmo_prompt_seconds_total %.6f\nolmo_decode_seconds_total %.6f\n"
                  "olmo_slots %d\nolmo_slots_busy %d\nolmo_requests_queued %d\n",
-                 st.requests, st.cancelled, st.rejected, st.deferred, st.failed, st.prompt_tokens, st.cached_tokens,
+                 st.requests, st.cancelled, st.rejected, st.deferred, st.failed, st.prompt_tokens, st.cached_tokens, st.copied_tokens,
                  st.generated_tokens, st.prompt_s, st.decode_s, st.slots, st.busy, st.queued) < 0)
         return MHD_NO;
     return send_text(srv, c, 200, "text/plain; version=0.0.4", s, NULL, NULL, NULL, NULL);

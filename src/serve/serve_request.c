@@ -292,7 +292,8 @@ static int completion_prompt(const struct serve_ctx *sc, json_t *p, struct serve
         r->prompt_text = olmo_strdup(json_string_value(p));
         if (!r->prompt_text) goto oom;
         size_t n = 0;
-        if (tok_encode(sc->tok, json_string_value(p), json_string_length(p), 0, &r->prompt, &n) != 0) goto oom;
+        /* with the tokenizer's post-processor, as `olmo generate` and HF's add_special_tokens=True (vLLM's default) */
+        if (tok_encode(sc->tok, json_string_value(p), json_string_length(p), 1, &r->prompt, &n) != 0) goto oom;
         r->n_prompt = (int)n;
         return 0;
     }

@@ -55,12 +55,17 @@ struct serve_sched {
     int *b_pos;
     float **b_logits;
     struct slot **b_slot;
+    float *b_scratch;             /* [n_slots][vocab] logits of the batch */
 };
 
 int serve_decode_batch(const struct olmo_model *m, struct olmo_state **states, const int32_t *tok, const int *pos,
-                       float **logits, int B) {
+                       float **logits, int B, float *scratch) {
     for (int b = 0; b < B; b++)
-        if (model_forward(m, states[b], &tok[b], 1, pos[b], logits[b]) != 0) return -1;
+        if (states[b]->pos != pos[b])
+            return olmo_err("serve: sequence %d of the batch is at position %d, its cache at %d", b, pos[b], states[b]->pos);
+    if (model_forward_batch(m, states, tok, B, scratch) != 0) return -1;
+    size_t V = (size_t)m->cfg.vocab_size;
+    for (int b = 0; b < B; b++) memcpy(logits[b], scratch + (size_t)b * V, V * sizeof *scratch);
     return 0;
 }
 
@@ -257,7 +262,28 @@ static int common_prefix(const int32_t *a, int na, const int32_t *b, int nb) {
 static void admit(struct serve_sched *s, struct slot *sl, struct serve_task *t) {
     const struct serve_req *r = &t->req;
     int keep = common_prefix(sl->gen.tokens, sl->gen.n_tokens, r->prompt, r->n_prompt);
+    /* another slot (running or idle) may hold a longer prefix of this prompt, e.g. the same system prompt:
+     * copy its cache rows instead of recomputing them */
+    struct slot *donor = NULL;
+    int dk = keep;
+    for (int i = 0; i < s->n_slots; i++) {
+        struct slot *o = &s->slots[i];
+        if (o == sl) continue;
+        int k = common_prefix(o->gen.tokens, o->phase == SLOT_PREFILL ? o->prefill_pos : o->gen.n_tokens, r->prompt,
+                              r->n_prompt);
+        if (k > dk && k <= o->gen.state.pos) {
+            donor = o;
+            dk = k;
+        }
+    }
+    if (dk >= r->n_prompt) dk = r->n_prompt - 1;
+    if (donor && dk > keep && !(r->echo && r->logprobs) && model_state_copy_prefix(&sl->gen.state, &donor->gen.state, dk) == 0) {
+        memcpy(sl->gen.tokens, donor->gen.tokens, (size_t)dk * sizeof *sl->gen.tokens);
+        keep = dk;
+        s->st.copied_tokens += dk;
+    }
     if (keep >= r->n_prompt) keep = r->n_prompt - 1;   /* recompute the last token to get its logits */
+    if (!model_state_can_rewind(&sl->gen.state, keep)) keep = 0;   /* a sliding-window ring already overwritten */
     if (r->echo && r->logprobs) keep = 0;               /* every prompt position's logits are needed */
     sl->gen.n_tokens = keep;
     sl->prefill_pos = keep;
@@ -493,7 +519,7 @@ static void iteration(struct serve_sched *s) {
         B++;
     }
     if (B > 0) {
-        if (serve_decode_batch(s->sc->model, s->b_states, s->b_tok, s->b_pos, s->b_logits, B) != 0) {
+        if (serve_decode_batch(s->sc->model, s->b_states, s->b_tok, s->b_pos, s->b_logits, B, s->b_scratch) != 0) {
             for (int b = 0; b < B; b++) fail(s, s->b_slot[b], "decode");
         } else {
             for (int b = 0; b < B; b++) s->b_slot[b]->gen.tokens[s->b_slot[b]->gen.n_tokens++] = s->b_tok[b];
@@ -533,7 +559,9 @@ struct serve_sched *serve_sched_start(const struct serve_ctx *sc, int n_slots, i
     s->b_pos = olmo_calloc((size_t)n_slots, sizeof *s->b_pos);
     s->b_logits = olmo_calloc((size_t)n_slots, sizeof *s->b_logits);
     s->b_slot = olmo_calloc((size_t)n_slots, sizeof *s->b_slot);
-    if (!s->slots || !s->q || !s->b_states || !s->b_tok || !s->b_pos || !s->b_logits || !s->b_slot) goto fail;
+    s->b_scratch = olmo_malloc((size_t)n_slots * (size_t)sc->model->cfg.vocab_size * sizeof *s->b_scratch);
+    if (!s->slots || !s->q || !s->b_states || !s->b_tok || !s->b_pos || !s->b_logits || !s->b_slot || !s->b_scratch)
+        goto fail;
     struct model_state_opts so = {.kv_dtype = kv};
     for (int i = 0; i < n_slots; i++) {
         struct slot *sl = &s->slots[i];
@@ -605,6 +633,7 @@ void serve_sched_free(struct serve_sched *s) {
     free(s->b_pos);
     free(s->b_logits);
     free(s->b_slot);
+    free(s->b_scratch);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);

@@ -18,7 +18,7 @@ struct serve_sched;
 
 struct serve_stats {
     long long requests, cancelled, rejected, deferred, failed;
-    long long prompt_tokens, cached_tokens, generated_tokens;
+    long long prompt_tokens, cached_tokens, copied_tokens, generated_tokens;
     double prompt_s, decode_s;
     int slots, busy, queued;
 };
@@ -35,9 +35,10 @@ void serve_sched_stats(struct serve_sched *s, struct serve_stats *st);
 /* Bytes of KV cache over all slots. */
 size_t serve_sched_kv_bytes(const struct serve_sched *s);
 
-/* One decode step for B sequences: tok[b] at position pos[b] of states[b]; logits[b] gets its next-token logits.
- * Results are the same as B separate model_forward calls. 0 or -1 with olmo_err. */
+/* One decode step for B sequences in one pass over the weights (model_forward_batch): tok[b] at position pos[b]
+ * (= states[b]->pos) of states[b]; logits[b] gets its next-token logits, scratch holds [B][vocab] floats. The
+ * results are bitwise those of B separate model_forward calls. 0 or -1 with olmo_err. */
 int serve_decode_batch(const struct olmo_model *m, struct olmo_state **states, const int32_t *tok, const int *pos,
-                       float **logits, int B);
+                       float **logits, int B, float *scratch);
 
 #endif
