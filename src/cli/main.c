@@ -18,6 +18,7 @@ static const struct olmo_command commands[] = {
     {"data", "Dolma's data toolkit and training-data search: olmo data --help lists the subcommands", cmd_data},
     {"eval", "evaluate a checkpoint as OLMo does: Paloma bits per byte (eval ppl), OLMES tasks (eval tasks)", cmd_eval},
     {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
+    {"serve", "OpenAI-compatible HTTP server (chat and text completions, streaming, parallel slots)", cmd_serve},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
