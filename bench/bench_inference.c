@@ -219,7 +219,7 @@ static void stop_spinner(pid_t p) {
  * token prompt in one call and decoding from an empty cache (mean over `decode` tokens, as llama-bench's tg). */
 static int bench_model(const char *dir, int q8, int rehome, int prompt, int decode, int prefill_reps) {
     struct olmo_model m;
-    struct model_load_opts o = {.quant_q8 = q8};
+    struct model_load_opts o = {.quant = q8 ? OLMO_QUANT_Q8 : OLMO_QUANT_NONE};
     double t = now_s();
     if (model_load(&m, dir, &o) != 0) return -1;
     int rc = 0;

@@ -17,7 +17,7 @@
 
 static int run(const char *dir, const char *out, const int32_t *tok, int n, int prefill, int q8) {
     struct olmo_model m;
-    struct model_load_opts o = {.quant_q8 = q8};
+    struct model_load_opts o = {.quant = q8 ? OLMO_QUANT_Q8 : OLMO_QUANT_NONE};
     if (model_load(&m, dir, &o)) return -1;
     int rc = 0;
     struct olmo_state st;

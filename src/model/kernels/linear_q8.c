@@ -23,7 +23,6 @@
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
-#define Q8_NT 6   /* tokens per prefill tile */
 /* (No software prefetch: the panels are long contiguous streams in 2 MB pages; measured, prefetching the
  * panels 1-2 groups ahead made decode 15-20 % slower per CPU-second.) */
 
@@ -170,16 +169,23 @@ static void prefill_chunk(void *ctx, int64_t chunk, int thread) {
     }
 }
 
-int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
-    int64_t K = W->cols;
-    if (K % OLMO_Q8_BLOCK || ((uintptr_t)W->data & 63) || ((uintptr_t)W->scales & 63)) return -1;
-    int64_t nblk = K / OLMO_Q8_BLOCK, npanel = (W->rows + 15) / 16;
+int q8_act_make(struct q8_act *a, const float *x, int64_t K, int T) {
+    int64_t nblk = K / OLMO_Q8_BLOCK;
     size_t xb = ((size_t)T * (size_t)K + 63) & ~(size_t)63, sb = ((size_t)T * (size_t)nblk * 4 + 63) & ~(size_t)63;
     uint8_t *mem = linear_scratch(xb + 2 * sb);
     if (!mem) return -1;
-    struct q8_act a = {.xq = (int8_t *)mem, .xs = (float *)(mem + xb), .negcorr = (int32_t *)(mem + xb + sb),
-                       .cols = K, .nblk = nblk};
-    quantize_act(&a, x, T);
+    *a = (struct q8_act){.xq = (int8_t *)mem, .xs = (float *)(mem + xb), .negcorr = (int32_t *)(mem + xb + sb),
+                         .cols = K, .nblk = nblk};
+    quantize_act(a, x, T);
+    return 0;
+}
+
+int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
+    int64_t K = W->cols;
+    if (K % OLMO_Q8_BLOCK || ((uintptr_t)W->data & 63) || ((uintptr_t)W->scales & 63)) return -1;
+    int64_t npanel = (W->rows + 15) / 16;
+    struct q8_act a;
+    if (q8_act_make(&a, x, K, T) != 0) return -1;
     struct q8_job J = {.W = W, .y = y, .a = &a, .T = T, .npanel = npanel};
     int nt = olmo_pool_threads();
     if (T == 1) {   /* about 8 chunks per thread, at least 64 KB of weights each */
@@ -197,5 +203,6 @@ int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T)
 }
 
 #else
+int q8_act_make(struct q8_act *a, const float *x, int64_t K, int T) { (void)a; (void)x; (void)K; (void)T; return -1; }
 int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) { (void)y; (void)x; (void)W; (void)T; return -1; }
 #endif
