@@ -11,6 +11,7 @@
  *   - bad input: row lengths that are not a multiple of 32, weights whose scale overflows fp16, NaN. */
 #include "harness.h"
 #include "base/error.h"
+#include "base/file.h"
 #include "model/kernels/linear.h"
 #include "model/kernels/matmul.h"
 #include "model/kernels/pool.h"
@@ -215,3 +216,49 @@ TEST(q4_model_matches_dequantized_model) {
     model_free(&mq); model_free(&md);
     free(a); free(b); free(c);
 }
+
+/* olmo quantize's file (model/quant_file.h): written, loaded without quantizing again (the projections point
+ * into the map, except a Q8 matrix the file placed unaligned), and the same logits bit for bit as quantizing at
+ * load; an untied OLMo-2 and a tied llama (lm_head stored as its own quantized copy). */
+#include "model/quant_file.h"
+static void roundtrip(const char *fixture, enum olmo_quant q) {
+    char dir[256], path[512];
+    snprintf(dir, sizeof dir, "tests/fixtures/model/%s", fixture);
+    const char *tmp = th_tmpdir();
+    snprintf(path, sizeof path, "%s/model.safetensors", tmp);
+    char cfg_from[300], cfg_to[600];
+    snprintf(cfg_from, sizeof cfg_from, "%s/config.json", dir);
+    snprintf(cfg_to, sizeof cfg_to, "%s/config.json", tmp);
+    size_t n;
+    char *cfg = olmo_read_file(cfg_from, &n);
+    CHECK(cfg && olmo_write_file_atomic(cfg_to, cfg, n) == 0);
+    free(cfg);
+    struct model_load_opts o = {.quant = q};
+    struct olmo_model a, b;
+    CHECK(model_load(&a, dir, &o) == 0);
+    CHECK_MSG(quant_file_write(&a, q, path) == 0, "%s", olmo_errmsg());
+    CHECK_MSG(model_load(&b, tmp, NULL) == 0, "%s", olmo_errmsg());
+    enum olmo_dtype want = q == OLMO_QUANT_Q8 ? OLMO_DTYPE_Q8 : OLMO_DTYPE_Q4;
+    CHECK(b.layers[0].wq.dtype == want && b.lm_head.dtype == want && b.layers[1].w_down.dtype == want);
+    if (q == OLMO_QUANT_Q4) CHECK(b.layers[0].w_up.owned == NULL);   /* mapped, not copied */
+    CHECK_EQ_INT(a.weight_bytes, b.weight_bytes);
+    int V = a.cfg.vocab_size;
+    int32_t tok[5] = {3, 1, 4, 1, 5};
+    float *la = malloc(sizeof(float) * 5 * V), *lb = malloc(sizeof(float) * 5 * V);
+    struct olmo_state sa, sb;
+    CHECK(model_state_init(&sa, &a, 8) == 0 && model_state_init(&sb, &b, 8) == 0);
+    CHECK(model_forward_all(&a, &sa, tok, 5, 0, la) == 0 && model_forward_all(&b, &sb, tok, 5, 0, lb) == 0);
+    CHECK_MSG(memcmp(la, lb, sizeof(float) * 5 * V) == 0, "%s %s: logits differ from quantizing at load", fixture,
+              olmo_quant_name(q));
+    model_state_free(&sa); model_state_free(&sb);
+    /* a quantized checkpoint cannot be re-written as the other format */
+    enum olmo_quant other = q == OLMO_QUANT_Q8 ? OLMO_QUANT_Q4 : OLMO_QUANT_Q8;
+    CHECK(quant_file_write(&b, other, path) == -1);
+    CHECK_MSG(strstr(olmo_errmsg(), "unquantized checkpoint") != NULL, "%s", olmo_errmsg());
+    model_free(&a); model_free(&b);
+    free(la); free(lb);
+}
+TEST(quant_file_roundtrip_olmo2_q4) { roundtrip("olmo2_f32_gqa", OLMO_QUANT_Q4); }
+TEST(quant_file_roundtrip_olmo2_q8) { roundtrip("olmo2_f32_gqa", OLMO_QUANT_Q8); }
+TEST(quant_file_roundtrip_llama_tied_q4) { roundtrip("llama_bf16_tied", OLMO_QUANT_Q4); }
+TEST(quant_file_roundtrip_olmo1_tied_q8) { roundtrip("olmo1_f32_tied_clip", OLMO_QUANT_Q8); }

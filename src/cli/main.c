@@ -17,6 +17,7 @@ static const struct olmo_command commands[] = {
     {"inspect", "show the training batch of any step of a config: instances, files, offsets, text", cmd_inspect},
     {"data", "Dolma's data toolkit and training-data search: olmo data --help lists the subcommands", cmd_data},
     {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
+    {"quantize", "write a q8 or q4 copy of a checkpoint that loads memory-mapped without quantizing again", cmd_quantize},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "formats/hf_config.h"
+#include "model/quant_file.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -58,7 +59,13 @@ static enum olmo_dtype to_olmo_dtype(enum st_dtype d) {
 }
 
 static int get_linear(struct loader *L, struct olmo_linear *W, const char *name, int64_t rows, int64_t cols) {
-    const struct st_tensor *t = want(L, name, 2, rows, cols);
+    const struct st_tensor *t = st_find(L->st, name), *s;
+    if (t && t->dtype == ST_U8) {   /* a quantized checkpoint (olmo quantize): model/quant_file.h */
+        if (quant_file_linear(L->st, t, rows, cols, W, &s) != 0) return -1;
+        L->used[t - L->st->tensors] = L->used[s - L->st->tensors] = 1;
+        return 0;
+    }
+    t = want(L, name, 2, rows, cols);
     if (!t) return -1;
     memset(W, 0, sizeof *W);
     W->dtype = to_olmo_dtype(t->dtype);
@@ -131,7 +138,9 @@ static int load_weights(struct olmo_model *m, struct loader *L) {
         if (get_vec(L, m->final_norm, "model.norm.weight", d)) return -1;
     }
     const struct st_tensor *lm = st_find(L->st, "lm_head.weight");
-    if (c->tie_embeddings) {
+    if (c->tie_embeddings && lm && lm->dtype == ST_U8) {   /* quantized checkpoint: its own lm_head copy */
+        if (get_linear(L, &m->lm_head, "lm_head.weight", V, d)) return -1;
+    } else if (c->tie_embeddings) {
         /* Tied: lm_head is normally absent. Tolerate an exact duplicate of the embedding, nothing else. */
         if (lm) {
             const struct st_tensor *e = st_find(L->st, "model.embed_tokens.weight");
