@@ -37,6 +37,7 @@ ALWAYS_INLINE void q4_tile(float *y, int64_t ldy, int64_t rows_left, const uint8
 #pragma GCC unroll 2
             for (int p = 0; p < NP; p++) s[p][t] = c;
         }
+        __m512i sh[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
         const uint8_t *wb = W + b * 256;
         const int32_t *xb = (const int32_t *)a->xq + t0 * (K / 4) + b * 8 * NT;
 #pragma GCC unroll 4
@@ -52,10 +53,17 @@ ALWAYS_INLINE void q4_tile(float *y, int64_t ldy, int64_t rows_left, const uint8
             for (int t = 0; t < NT; t++) {
                 __m512i xl = _mm512_set1_epi32(xb[kq * NT + t]), xh = _mm512_set1_epi32(xb[(kq + 4) * NT + t]);
 #pragma GCC unroll 2
-                for (int p = 0; p < NP; p++)
-                    s[p][t] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(s[p][t], wl[p], xl), wh[p], xh);
+                for (int p = 0; p < NP; p++) {
+                    if (NT == 1) {   /* decode: two chains of 4 (one of 8 dependent vpdpbusd limits a core) */
+                        s[p][t] = _mm512_dpbusd_epi32(s[p][t], wl[p], xl);
+                        sh[p] = _mm512_dpbusd_epi32(sh[p], wh[p], xh);
+                    } else s[p][t] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(s[p][t], wl[p], xl), wh[p], xh);
+                }
             }
         }
+        if (NT == 1)
+#pragma GCC unroll 2
+            for (int p = 0; p < NP; p++) s[p][0] = _mm512_add_epi32(s[p][0], sh[p]);
 #pragma GCC unroll 2
         for (int p = 0; p < NP; p++) {
             __m512 ws = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + p * sstride + b * 16)));
