@@ -27,6 +27,7 @@ int cmd_data_mix(int argc, char **argv);          /* `olmo data mix` (src/data/m
 int cmd_data_tokens(int argc, char **argv);       /* `olmo data tokens` (src/data/tokens.h) */
 int cmd_eval(int argc, char **argv);              /* `olmo eval ppl|tasks` (cmd_eval.c) */
 int cmd_serve(int argc, char **argv);             /* `olmo serve`: OpenAI-compatible HTTP server */
+int cmd_quantize(int argc, char **argv);          /* `olmo quantize -m DIR -o OUT --quant q8|q4` */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);

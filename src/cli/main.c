@@ -19,6 +19,7 @@ static const struct olmo_command commands[] = {
     {"eval", "evaluate a checkpoint as OLMo does: Paloma bits per byte (eval ppl), OLMES tasks (eval tasks)", cmd_eval},
     {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
     {"serve", "OpenAI-compatible HTTP server (chat and text completions, streaming, parallel slots)", cmd_serve},
+    {"quantize", "write a q8 or q4 copy of a checkpoint that loads memory-mapped without quantizing again", cmd_quantize},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
