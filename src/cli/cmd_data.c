@@ -8,6 +8,10 @@
 
 static const struct olmo_command data_commands[] = {
     /* One line per subcommand, in pipeline order. */
+    {"index", "suffix-array index of token files (for count, search, ngram, olmo trace)", cmd_data_index},
+    {"count", "occurrences of a phrase (or AND/OR of phrases) in an index", cmd_data_count},
+    {"search", "where a phrase occurs: documents, metadata, text, training steps", cmd_data_search},
+    {"ngram", "next-token counts after a context (infini-gram's ∞-gram)", cmd_data_ngram},
     {NULL, NULL, NULL},
 };
 

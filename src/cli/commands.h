@@ -18,6 +18,11 @@ int cmd_demo(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);           /* `olmo inspect batch CONFIG --step N` */
 int cmd_perplexity(int argc, char **argv);
 int cmd_data(int argc, char **argv);              /* `olmo data <subcommand>`: table in cmd_data.c */
+int cmd_data_index(int argc, char **argv);        /* `olmo data index`: suffix-array index (src/index/) */
+int cmd_data_count(int argc, char **argv);
+int cmd_data_search(int argc, char **argv);
+int cmd_data_ngram(int argc, char **argv);
+int cmd_trace(int argc, char **argv);             /* `olmo trace`: OLMoTrace spans of a text in an index */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);
