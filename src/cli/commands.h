@@ -28,6 +28,11 @@ int cmd_data_tokens(int argc, char **argv);       /* `olmo data tokens` (src/dat
 int cmd_eval(int argc, char **argv);              /* `olmo eval ppl|tasks` (cmd_eval.c) */
 int cmd_serve(int argc, char **argv);             /* `olmo serve`: OpenAI-compatible HTTP server */
 int cmd_quantize(int argc, char **argv);          /* `olmo quantize -m DIR -o OUT --quant q8|q4` */
+int cmd_data_index(int argc, char **argv);        /* `olmo data index`: suffix-array index (src/index/) */
+int cmd_data_count(int argc, char **argv);
+int cmd_data_search(int argc, char **argv);
+int cmd_data_ngram(int argc, char **argv);
+int cmd_trace(int argc, char **argv);             /* `olmo trace`: OLMoTrace spans of a text in an index */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);

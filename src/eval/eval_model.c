@@ -9,7 +9,7 @@
 
 int eval_model_open(struct eval_model *em, const char *dir, int quant_q8, int ctx) {
     memset(em, 0, sizeof *em);
-    struct model_load_opts lo = {.quant_q8 = quant_q8};
+    struct model_load_opts lo = {.quant = quant_q8 ? OLMO_QUANT_Q8 : OLMO_QUANT_NONE};
     if (model_load(&em->m, dir, &lo) != 0) return -1;
     char *tp = olmo_path_join(dir, "tokenizer.json");
     em->tok = tp ? tok_load(tp) : NULL;
