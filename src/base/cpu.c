@@ -86,6 +86,7 @@ static unsigned detect(void) {
         for (unsigned i = 0; i < 3; i++) __cpuid(0x80000002 + i, r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]);
         memcpy(model, r, 48);
         model[48] = 0;
+        for (int i = 47; i >= 0 && (model[i] == ' ' || model[i] == 0); i--) model[i] = 0;   /* padded with spaces */
     }
     return f;
 }
@@ -167,6 +168,19 @@ const char *olmo_cpu_model(void) {
     const char *p = model;
     while (*p == ' ') p++;
     return *p ? p : "unknown";
+}
+
+char *olmo_cpu_describe(char *buf, int size) {
+    char feats[256];
+    const char *cap = getenv("OLMO_CPU");
+    snprintf(buf, (size_t)size, "CPU: %s | instruction sets: %s | kernels: %s%s%s", olmo_cpu_model(),
+             olmo_cpu_feature_names(olmo_cpu_detected(), feats, (int)sizeof feats), olmo_cpu_level_name(olmo_cpu_level()),
+             cap && *cap ? " (OLMO_CPU=" : "", cap && *cap ? cap : "");
+    if (cap && *cap) {
+        size_t n = strlen(buf);
+        if (n + 1 < (size_t)size) { buf[n] = ')'; buf[n + 1] = 0; }
+    }
+    return buf;
 }
 
 int olmo_cpu_check_baseline(void) {

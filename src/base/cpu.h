@@ -64,6 +64,9 @@ const char *olmo_cpu_level_name(enum olmo_cpu_level level);
 int olmo_cpu_level_parse(const char *name);
 /* Space-separated names of the features in `mask` ("avx2 fma f16c avx512f ..."), into buf; returns buf. */
 char *olmo_cpu_feature_names(unsigned mask, char *buf, int size);
+/* One line naming the CPU, its instruction sets and the kernel level in use (and OLMO_CPU when set):
+ * "CPU: AMD EPYC 9R14 | instruction sets: avx2 fma ... | kernels: avx512bf16". Benchmarks print it first. */
+char *olmo_cpu_describe(char *buf, int size);
 /* The CPU's brand string ("AMD EPYC 9R14 96-Core Processor"), or "unknown". */
 const char *olmo_cpu_model(void);
 /* 0 when the CPU runs the build's baseline (AVX2 + FMA + F16C unless built with NATIVE=1 or for a lower
