@@ -16,10 +16,11 @@
 # olmo says so clearly on such a CPU (olmo_cpu_check_baseline) instead of dying of an illegal instruction.
 
 SAN ?= 0
-# TEMPORARY default until the kernels dispatch at run time (next commits)
-NATIVE ?= 1
+NATIVE ?= 0
 ifeq ($(SAN),1)
 BUILD ?= build-san
+else ifeq ($(NATIVE),1)
+BUILD ?= build-native
 else
 BUILD ?= build
 endif
@@ -53,7 +54,7 @@ endif
 # cpu.c runs before the baseline check, so it must itself run on any x86-64 (the last -march wins).
 $(BUILD)/obj/src/base/cpu.o: CFLAGS += -march=x86-64
 # What `olmo --version` prints about the build.
-$(BUILD)/obj/src/cli/main.o: CFLAGS += -DOLMO_BUILD_ARCH='"$(ARCH_CFLAGS:-DOLMO_BUILD_BASELINE_V3=1=)"' -DOLMO_BUILD_OPT='"$(OPT)$(if $(filter 1,$(SAN)), ASan+UBSan,)"'
+$(BUILD)/obj/src/cli/main.o: CFLAGS += -DOLMO_BUILD_ARCH='"$(filter -march=%,$(ARCH_CFLAGS))"' -DOLMO_BUILD_OPT='"$(OPT)$(if $(filter 1,$(SAN)), ASan+UBSan,)"'
 
 LIB_SRC := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRC := $(sort $(wildcard src/cli/*.c))

@@ -68,6 +68,15 @@ void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T
     if (!done) linear_forward_ref(y, x, W, T);
 }
 
+const char *linear_kernel_name(enum olmo_dtype dt, int T) {
+    if (dt == OLMO_DTYPE_Q8)
+        return olmo_cpu_has(LINEAR_Q8_NEEDS) ? "avx512-vnni: int8 dot products on 16-row panels" : "portable C (reference)";
+    if (T == 1)
+        return olmo_cpu_has(LINEAR_GEMV_NEEDS) ? "avx512bf16: row-parallel GEMV, exact bf16/f16 widening" : "portable C (reference)";
+    return olmo_cpu_has(LINEAR_GEMM_NEEDS) ? "avx512bf16: packed GEMM (vdpbf16ps for bf16, fp32 FMA for f32/f16)"
+                                           : "portable C (reference)";
+}
+
 /* Element (r, c) of W as fp32 (the reference path reads weights one by one: no buffers, nothing to fail). */
 static float w_at(const struct olmo_linear *W, int64_t r, int64_t c) {
     int64_t n = W->cols;

@@ -227,6 +227,6 @@ static int linear_gemm_fast_avx512(float *y, const float *x, const struct olmo_l
 OLMO_TARGET_END
 
 int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
-    if (!olmo_cpu_has(OLMO_CPU_SET_AVX512BF16)) return -1;
+    if (!olmo_cpu_has(LINEAR_GEMM_NEEDS)) return -1;
     return linear_gemm_fast_avx512(y, x, W, T);
 }

@@ -221,6 +221,6 @@ OLMO_TARGET_END
 void linear_gemv_set_dpbf16(int on) { gemv_dpbf16 = on; }
 
 int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W) {
-    if (!olmo_cpu_has(OLMO_CPU_SET_AVX512BF16)) return -1;
+    if (!olmo_cpu_has(LINEAR_GEMV_NEEDS)) return -1;
     return linear_gemv_fast_avx512(y, x, W);
 }

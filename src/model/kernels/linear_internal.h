@@ -3,6 +3,7 @@
 #ifndef OLMO_KERNELS_LINEAR_INTERNAL_H
 #define OLMO_KERNELS_LINEAR_INTERNAL_H
 
+#include "base/cpu.h"
 #include "model/kernels/linear.h"
 
 #include <stddef.h>
@@ -21,6 +22,11 @@ struct q8_act {
 /* Grows the module's scratch area to at least n bytes (64-byte aligned; contents not kept). NULL on failure.
  * Only called with linear.c's lock held. */
 void *linear_scratch(size_t n);
+
+/* What each fast path needs of the CPU (base/cpu.h); below it, it declines and the reference runs. */
+#define LINEAR_GEMV_NEEDS OLMO_CPU_SET_AVX512BF16
+#define LINEAR_GEMM_NEEDS OLMO_CPU_SET_AVX512BF16
+#define LINEAR_Q8_NEEDS (OLMO_CPU_SET_AVX512 | OLMO_CPU_AVX512_VNNI)
 
 /* The fast paths; each returns 0, or -1 if it does not handle this case (the caller falls back). */
 int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W);

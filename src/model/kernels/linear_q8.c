@@ -200,6 +200,6 @@ static int linear_q8_fast_avx512(float *y, const float *x, const struct olmo_lin
 OLMO_TARGET_END
 
 int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
-    if (!olmo_cpu_has(OLMO_CPU_SET_AVX512 | OLMO_CPU_AVX512_VNNI)) return -1;
+    if (!olmo_cpu_has(LINEAR_Q8_NEEDS)) return -1;
     return linear_q8_fast_avx512(y, x, W, T);
 }
