@@ -3,6 +3,7 @@
 #ifndef OLMO_KERNELS_LINEAR_INTERNAL_H
 #define OLMO_KERNELS_LINEAR_INTERNAL_H
 
+#include "base/cpu.h"
 #include "model/kernels/linear.h"
 
 #include <stddef.h>
@@ -30,6 +31,10 @@ void *linear_scratch(size_t n);
 /* Memory for weights streamed at every token: 2 MB aligned, transparent huge pages when large (linear.c says
  * why). Freed with free(). NULL with olmo_err on failure. */
 void *linear_weight_alloc(size_t n);
+/* What each fast path needs of the CPU (base/cpu.h); below it, it declines and the reference runs. */
+#define LINEAR_GEMV_NEEDS OLMO_CPU_SET_AVX512BF16
+#define LINEAR_GEMM_NEEDS OLMO_CPU_SET_AVX512BF16
+#define LINEAR_Q8_NEEDS (OLMO_CPU_SET_AVX512 | OLMO_CPU_AVX512_VNNI)
 
 /* The fast paths; each returns 0, or -1 if it does not handle this case (the caller falls back). */
 int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W);
