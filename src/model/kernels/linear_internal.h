@@ -33,6 +33,13 @@ int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W);
 int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T);
 int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T);   /* any T */
 
+/* The oneDNN prompt path for bf16 weights (linear_onednn.c): wanted on AMX CPUs, or when forced (mode 1; 0 never,
+ * 2 automatic; also OLMO_PREFILL_ONEDNN=0|1). forward returns 0, or -1 (the caller falls back). */
+int linear_onednn_wanted(const struct olmo_linear *W, int T);
+int linear_onednn_forward(float *y, const float *x, const struct olmo_linear *W, int T);
+void linear_onednn_set(int mode);
+const char *linear_onednn_impl(void);   /* oneDNN's name for the kernel it chose, once it ran */
+
 /* Selects the bf16 GEMV variant: 0 exact fp32 widening (default), 1 vdpbf16ps with x rounded to bf16
  * (also OLMO_GEMV_DPBF16=1). For tests and the benchmark. */
 void linear_gemv_set_dpbf16(int on);
