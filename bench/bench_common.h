@@ -159,8 +159,9 @@ static inline double bench_read(const void *p, size_t n) {
 }
 
 static inline double bench_read_matrix(const struct olmo_linear *W) {
-    size_t n = W->dtype == OLMO_DTYPE_Q8 ? (size_t)linear_q8_bytes(W->rows, W->cols)   /* weights, then scales */
-                                         : (size_t)W->rows * (size_t)W->cols * (W->dtype == OLMO_DTYPE_F32 ? 4 : 2);
+    size_t n = W->dtype == OLMO_DTYPE_Q8   ? (size_t)linear_q8_bytes(W->rows, W->cols)   /* weights, then scales */
+               : W->dtype == OLMO_DTYPE_Q4 ? (size_t)linear_q4_bytes(W->rows, W->cols)
+                                           : (size_t)W->rows * (size_t)W->cols * (W->dtype == OLMO_DTYPE_F32 ? 4 : 2);
     return bench_read(W->data, n);
 }
 

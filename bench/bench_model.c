@@ -53,7 +53,7 @@ static double read_bandwidth(const struct olmo_model *m) {
 
 static int run(const char *dir, int q8, int prompt, int decode) {
     struct olmo_model m;
-    struct model_load_opts o = {.quant_q8 = q8};
+    struct model_load_opts o = {.quant = q8 ? OLMO_QUANT_Q8 : OLMO_QUANT_NONE};
     long anon0 = status_kb("RssAnon:");
     double t0 = olmo_now();
     if (model_load(&m, dir, &o) != 0) return -1;

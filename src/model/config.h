@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#define OLMO_MAX_LAYERS 256
+
 enum olmo_arch { ARCH_OLMO1 = 1, ARCH_OLMO2 = 2, ARCH_LLAMA = 3 };
 
 enum olmo_norm_type {
@@ -39,6 +41,9 @@ struct olmo_config {
     float clip_qkv;          /* 0 = no clipping; else clamp q, k, v to [-clip_qkv, clip_qkv] before RoPE */
     int tie_embeddings;      /* logits use embed_tokens.weight; lm_head.weight absent */
     int bos_token_id, eos_token_id, pad_token_id;   /* -1 when absent */
+    /* OLMo-3: sliding-window attention on the layers marked in layer_sliding (query i sees keys i-W+1 .. i) */
+    int sliding_window;      /* W; 0 = every layer attends to the whole history */
+    unsigned char layer_sliding[OLMO_MAX_LAYERS];
 };
 
 #endif

@@ -7,6 +7,7 @@
  * shape, else to attention_block below). The three architectures differ only in where the norms sit, which norm
  * it is, QK-norm and clip_qkv — see block() below. */
 #include "model/model.h"
+#include "model/state_internal.h"
 #include "base/cpu.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -19,7 +20,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* ---- primitives ---------------------------------------------------------------------------------------- */
 
@@ -79,94 +79,7 @@ static inline float dot(const float *a, const float *b, int n) {
     return s;
 }
 
-#define ATT_QB 8   /* queries per attention work unit (see attention_block) */
-
-/* ---- state ---------------------------------------------------------------------------------------------- */
-
-/* The KV cache in 2 MB pages where the kernel allows (transparent huge pages on request): attention reads each
- * head's keys at a stride of a whole cache row (n_kv_heads·head_dim elements, 8 KB fp32 for OLMo-2 1B), so with 4 KB
- * pages nearly every key is a TLB miss. Not zeroed: only positions already written are ever read. */
-static void *cache_alloc(size_t bytes) {
-    const size_t huge = (size_t)2 << 20;
-    void *p = NULL;
-    if (bytes >= huge) {
-        bytes = (bytes + huge - 1) & ~(huge - 1);
-        if (posix_memalign(&p, huge, bytes) != 0) p = NULL;
-        else madvise(p, bytes, MADV_HUGEPAGE);
-    } else if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) p = NULL;
-    if (!p) olmo_err("out of memory (%zu bytes of KV cache)", bytes);
-    return p;
-}
-
-const char *model_kv_dtype_name(enum olmo_kv_dtype dt) {
-    return dt == OLMO_KV_F32 ? "f32" : dt == OLMO_KV_BF16 ? "bf16" : "?";
-}
-
-int model_kv_dtype_parse(const char *name, enum olmo_kv_dtype *dt) {
-    if (!strcmp(name, "f32")) *dt = OLMO_KV_F32;
-    else if (!strcmp(name, "bf16")) *dt = OLMO_KV_BF16;
-    else return olmo_err("KV cache type '%s': expected 'f32' or 'bf16'", name);
-    return 0;
-}
-
-int model_state_init(struct olmo_state *s, const struct olmo_model *m, int max_seq) {
-    return model_state_init_opts(s, m, max_seq, NULL);
-}
-
-int model_state_init_opts(struct olmo_state *s, const struct olmo_model *m, int max_seq, const struct model_state_opts *o) {
-    memset(s, 0, sizeof *s);
-    const struct olmo_config *c = &m->cfg;
-    enum olmo_kv_dtype dt = o ? o->kv_dtype : OLMO_KV_F32;
-    if (max_seq < 1) return olmo_err("state: context length %d must be positive", max_seq);
-    if (dt != OLMO_KV_F32 && dt != OLMO_KV_BF16) return olmo_err("state: unknown KV cache type %d", (int)dt);
-    s->max_seq = max_seq;
-    s->kv_dim = c->n_kv_heads * c->head_dim;
-    s->head_dim = c->head_dim;
-    s->kv_dtype = dt;
-    size_t n = (size_t)c->n_layers * (size_t)max_seq * (size_t)s->kv_dim;
-    s->kv_bytes = 2 * n * kv_elem_size(dt);
-    s->k_cache = cache_alloc(n * kv_elem_size(dt));
-    s->v_cache = cache_alloc(n * kv_elem_size(dt));
-    if (!s->k_cache || !s->v_cache) {
-        model_state_free(s);
-        return olmo_err_prefix("KV cache for %d positions: ", max_seq);
-    }
-    return 0;
-}
-
-void model_state_free(struct olmo_state *s) {
-    free(s->k_cache); free(s->v_cache);
-    free(s->x); free(s->xb); free(s->q); free(s->k); free(s->v); free(s->att); free(s->hb); free(s->hb2);
-    free(s->tmp); free(s->scores); free(s->kv_rows);
-    memset(s, 0, sizeof *s);
-}
-
-/* Grows the per-token buffers to hold T tokens and the score rows to hold ATT_QB rows of `len` keys per thread. */
-static int ensure_scratch(struct olmo_state *s, const struct olmo_config *c, int T, int len) {
-    if (T > s->scratch_T) {
-        size_t d = (size_t)c->d_model, qd = (size_t)c->n_heads * c->head_dim, I = (size_t)c->d_ff;
-        size_t big = d > qd ? d : qd;
-        float **bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->hb, &s->hb2, &s->tmp};
-        size_t widths[] = {d, big, qd, (size_t)s->kv_dim, (size_t)s->kv_dim, qd, I, I, d};
-        for (int i = 0; i < 9; i++) {
-            free(*bufs[i]);
-            *bufs[i] = olmo_aligned_alloc(widths[i] * (size_t)T * sizeof(float));
-            if (!*bufs[i]) { s->scratch_T = 0; return -1; }
-        }
-        s->scratch_T = T;
-    }
-    int nth = olmo_pool_threads();
-    if (len > s->scores_len || nth > s->scores_threads) {
-        free(s->scores);
-        free(s->kv_rows);
-        s->scores = olmo_aligned_alloc((size_t)len * ATT_QB * (size_t)nth * sizeof(float));
-        s->kv_rows = olmo_aligned_alloc((size_t)c->head_dim * (size_t)nth * sizeof(float));
-        if (!s->scores || !s->kv_rows) { s->scores_len = 0; return -1; }
-        s->scores_len = len;
-        s->scores_threads = nth;
-    }
-    return 0;
-}
+#define ATT_QB MODEL_ATT_QB   /* queries per attention work unit (see attention_block) */
 
 /* ---- attention over the cache ------------------------------------------------------------------------- */
 
@@ -186,70 +99,103 @@ static inline void prefetch_row(const void *p, size_t bytes) {
     for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i, 0, 0);
 }
 
+/* One sequence's attention in one layer: T queries at positions pos.. over its cache. */
 struct att_job {
     const struct olmo_config *c;
-    struct olmo_state *s;
-    const void *K, *V;    /* this layer's cache, elements of s->kv_dtype */
+    struct olmo_state *w;   /* whose per-thread score and row buffers are used */
+    const float *q;         /* [T][H·hd] */
+    float *att;             /* [T][H·hd] */
+    const void *K, *V;      /* this layer's cache, elements of dt: [Hkv][cap][hd], position p in row p % cap */
+    enum olmo_kv_dtype dt;
+    int cap, window;        /* window 0: causal over the whole history; else query i sees keys i-window+1 .. i */
     int pos, T;
 };
 
-static void attention_block(void *ctx, int64_t chunk, int thread) {
-    const struct att_job *J = ctx;
+/* One work unit: query head h, queries t0 .. t0+ATT_QB-1 of job J. */
+static void attend(const struct att_job *J, int h, int t0, int thread) {
     const struct olmo_config *c = J->c;
-    struct olmo_state *s = J->s;
-    int H = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads;
-    int h = (int)(chunk % H), t0 = (int)(chunk / H) * ATT_QB, nq = J->T - t0 < ATT_QB ? J->T - t0 : ATT_QB;
-    size_t koff = (size_t)(h / group) * (size_t)s->max_seq * (size_t)hd, L = (size_t)s->scores_len;
-    float scale = 1.0f / sqrtf((float)hd), *sc = s->scores + (size_t)thread * ATT_QB * L;
-    enum olmo_kv_dtype dt = s->kv_dtype;
+    struct olmo_state *w = J->w;
+    int H = c->n_heads, hd = c->head_dim, group = c->n_heads / c->n_kv_heads, cap = J->cap;
+    int nq = J->T - t0 < ATT_QB ? J->T - t0 : ATT_QB;
+    size_t koff = (size_t)(h / group) * (size_t)cap * (size_t)hd, L = (size_t)w->scores_len;
+    float scale = 1.0f / sqrtf((float)hd), *sc = w->scores + (size_t)thread * ATT_QB * L;
+    enum olmo_kv_dtype dt = J->dt;
     size_t row_bytes = (size_t)hd * kv_elem_size(dt);
-    float *buf = s->kv_rows + (size_t)thread * hd;   /* a bf16 row widened (kv_row); fp32 rows are read in place */
+    float *buf = w->kv_rows + (size_t)thread * hd;   /* a bf16 row widened (kv_row); fp32 rows are read in place */
     const float *q[ATT_QB];
     float *o[ATT_QB];
-    int last[ATT_QB];   /* query i sees keys 0..last[i] (causal) */
+    int first[ATT_QB] = {0}, last[ATT_QB] = {0};   /* query i sees keys first[i]..last[i] (causal, windowed) */
     for (int i = 0; i < nq; i++) {
-        q[i] = s->q + ((size_t)(t0 + i) * H + h) * hd;
-        o[i] = s->att + ((size_t)(t0 + i) * H + h) * hd;
+        q[i] = J->q + ((size_t)(t0 + i) * H + h) * hd;
+        o[i] = J->att + ((size_t)(t0 + i) * H + h) * hd;
         last[i] = J->pos + t0 + i;
+        first[i] = J->window > 0 && last[i] - J->window + 1 > 0 ? last[i] - J->window + 1 : 0;
         memset(o[i], 0, (size_t)hd * sizeof(float));
     }
-    int n = J->pos + t0 + nq;   /* keys any query of the block sees */
-    for (int j = 0; j < n; j++) {
-        size_t at = (size_t)j * (size_t)hd + koff;
-        if (j + ATT_AHEAD < n) prefetch_row((const char *)J->K + at * kv_elem_size(dt) + ATT_AHEAD * row_bytes, row_bytes);
+    int lo = first[0], n = J->pos + t0 + nq;   /* keys lo .. n-1 are seen by some query of the block */
+    /* scores are stored at j - lo; the cache row of key j is j % cap, walked without a division per key */
+    for (int j = lo, slot = lo % cap; j < n; j++, slot = slot + 1 == cap ? 0 : slot + 1) {
+        size_t at = (size_t)slot * (size_t)hd + koff;
+        if (j + ATT_AHEAD < n && slot + ATT_AHEAD < cap)
+            prefetch_row((const char *)J->K + at * kv_elem_size(dt) + ATT_AHEAD * row_bytes, row_bytes);
         const float *k = kv_row(J->K, dt, at, hd, buf);
         for (int i = 0; i < nq; i++)
-            if (j <= last[i]) sc[i * L + j] = dot(q[i], k, hd) * scale;
+            if (j >= first[i] && j <= last[i]) sc[i * L + (size_t)(j - lo)] = dot(q[i], k, hd) * scale;
     }
     for (int i = 0; i < nq; i++) {   /* softmax of each query's row, in place */
-        float *r = sc + i * L, mx = -INFINITY, sum = 0;
-        for (int j = 0; j <= last[i]; j++) mx = fmaxf(mx, r[j]);
-        for (int j = 0; j <= last[i]; j++) {   /* clamped: glibc's expf takes a slow path when it underflows */
+        float *r = sc + i * L - lo, mx = -INFINITY, sum = 0;
+        for (int j = first[i]; j <= last[i]; j++) mx = fmaxf(mx, r[j]);
+        for (int j = first[i]; j <= last[i]; j++) {   /* clamped: glibc's expf takes a slow path when it underflows */
             r[j] = expf(fmaxf(r[j] - mx, -80.0f));
             sum += r[j];
         }
         float inv = 1.0f / sum;
-        for (int j = 0; j <= last[i]; j++) r[j] *= inv;
+        for (int j = first[i]; j <= last[i]; j++) r[j] *= inv;
     }
-    for (int j = 0; j < n; j++) {
-        size_t at = (size_t)j * (size_t)hd + koff;
-        if (j + ATT_AHEAD < n) prefetch_row((const char *)J->V + at * kv_elem_size(dt) + ATT_AHEAD * row_bytes, row_bytes);
+    for (int j = lo, slot = lo % cap; j < n; j++, slot = slot + 1 == cap ? 0 : slot + 1) {
+        size_t at = (size_t)slot * (size_t)hd + koff;
+        if (j + ATT_AHEAD < n && slot + ATT_AHEAD < cap)
+            prefetch_row((const char *)J->V + at * kv_elem_size(dt) + ATT_AHEAD * row_bytes, row_bytes);
         const float *v = kv_row(J->V, dt, at, hd, buf);
         for (int i = 0; i < nq; i++) {
-            if (j > last[i]) continue;
-            float p = sc[i * L + j], *oi = o[i];
+            if (j < first[i] || j > last[i]) continue;
+            float p = sc[i * L + (size_t)(j - lo)], *oi = o[i];
 #pragma omp simd
             for (int e = 0; e < hd; e++) oi[e] += p * v[e];
         }
     }
 }
 
+static void attention_block(void *ctx, int64_t chunk, int thread) {
+    const struct att_job *J = ctx;
+    attend(J, (int)(chunk % J->c->n_heads), (int)(chunk / J->c->n_heads) * ATT_QB, thread);
+}
+
+/* Batched decoding: chunk = sequence · H + head, one query each. */
+static void attention_batch_block(void *ctx, int64_t chunk, int thread) {
+    const struct att_job *jobs = ctx;
+    int H = jobs[0].c->n_heads;
+    attend(&jobs[chunk / H], (int)(chunk % H), 0, thread);
+}
+
+/* The job of sequence s (work buffers of w, rows from row0) in layer l. */
+static struct att_job att_job_for(const struct olmo_config *c, struct olmo_state *w, struct olmo_state *s, int l,
+                                  int row0, int T, int pos) {
+    size_t layer_bytes = s->layer_off[l] * kv_elem_size(s->kv_dtype);
+    size_t qd = (size_t)c->n_heads * c->head_dim;
+    struct att_job J = {c, w, w->q + (size_t)row0 * qd, w->att + (size_t)row0 * qd, (const char *)s->k_cache + layer_bytes,
+                        (const char *)s->v_cache + layer_bytes, s->kv_dtype, s->layer_cap[l],
+                        model_layer_sliding(c, l) ? c->sliding_window : 0, pos, T};
+    return J;
+}
+
 static void attention(const struct olmo_config *c, struct olmo_state *s, int layer, int T, int pos) {
-    size_t layer_bytes = model_kv_offset(s, layer, 0, 0) * kv_elem_size(s->kv_dtype);
-    struct att_job J = {c, s, (const char *)s->k_cache + layer_bytes, (const char *)s->v_cache + layer_bytes, pos, T};
-    /* prompts (T >= 8): the tiled kernel (kernels/attention.h); it declines what it does not handle */
-    if (attn_prefill(s->att, s->q, J.K, J.V, s->kv_dtype, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, c->head_dim,
-                     (int64_t)s->max_seq * c->head_dim, 1.0f / sqrtf((float)c->head_dim)) == 0)
+    struct att_job J = att_job_for(c, s, s, layer, 0, T, pos);
+    /* prompts (T >= 8): the tiled kernel (kernels/attention.h) when no window or ring is in play; it declines
+     * what it does not handle */
+    if ((J.window == 0 || pos + T <= J.window) && pos + T <= J.cap &&
+        attn_prefill(s->att, s->q, J.K, J.V, s->kv_dtype, T, pos, c->n_heads, c->n_kv_heads, c->head_dim, c->head_dim,
+                     (int64_t)J.cap * c->head_dim, 1.0f / sqrtf((float)c->head_dim)) == 0)
         return;
     olmo_pool_for((int64_t)((T + ATT_QB - 1) / ATT_QB) * c->n_heads, attention_block, &J);
 }
@@ -257,9 +203,10 @@ static void attention(const struct olmo_config *c, struct olmo_state *s, int lay
 /* ---- one block ------------------------------------------------------------------------------------------ */
 
 /* A projection, with its time added to the state's profile (olmo_now costs ~20 ns; a projection ≥ µs). */
-static void proj(struct olmo_state *s, float *y, const float *x, const struct olmo_linear *W, int T) {
+static void proj(struct olmo_state *s, float *y, const float *x, const struct olmo_linear *W, int T, int batch) {
     double t0 = olmo_now();
-    linear_forward(y, x, W, T);
+    if (batch) linear_forward_batch(y, x, W, T);
+    else linear_forward(y, x, W, T);
     s->t_proj += olmo_now() - t0;
 }
 
@@ -267,7 +214,9 @@ static void proj(struct olmo_state *s, float *y, const float *x, const struct ol
  * thread pool (single-threaded they would cost ~10 % of a 2-thread prefill), decoding runs its one row inline. */
 struct step {
     const struct olmo_config *c;
-    struct olmo_state *s;
+    struct olmo_state *s;              /* whose scratch buffers hold the rows */
+    struct olmo_state *const *rs;      /* batched: row t belongs to sequence rs[t] at position rp[t]; */
+    const int *rp;                     /* else every row to s, row t at position pos + t */
     const struct olmo_layer *w;
     const float *norm_w, *cos_t, *sin_t;
     int layer, pos;
@@ -302,10 +251,12 @@ static void step_qkv(void *ctx, int64_t t, int thread) {
     }
     rope(q, c->n_heads, hd, J->cos_t + t * half, J->sin_t + t * half);
     rope(k, c->n_kv_heads, hd, J->cos_t + t * half, J->sin_t + t * half);
+    struct olmo_state *cs = J->rs ? J->rs[t] : s;   /* whose cache the row goes to */
+    int p = J->rp ? J->rp[t] : J->pos + (int)t;
     for (int g = 0; g < c->n_kv_heads; g++) {   /* bf16 cache: rounded here, once */
-        size_t at = model_kv_offset(s, J->layer, g, J->pos + (int)t);
-        kv_store(s->k_cache, s->kv_dtype, at, k + (size_t)g * hd, hd);
-        kv_store(s->v_cache, s->kv_dtype, at, v + (size_t)g * hd, hd);
+        size_t at = model_kv_offset(cs, J->layer, g, p);
+        kv_store(cs->k_cache, cs->kv_dtype, at, k + (size_t)g * hd, hd);
+        kv_store(cs->v_cache, cs->kv_dtype, at, v + (size_t)g * hd, hd);
     }
 }
 
@@ -347,12 +298,15 @@ static void step_swiglu(void *ctx, int64_t t, int thread) {
     swiglu_row(J->s->hb + t * I, J->s->hb2 + t * I, I);
 }
 
+/* One layer over T rows: one sequence's tokens pos..pos+T-1 (rs == NULL), or one token of each of T sequences
+ * (batched decoding: rs[t], rp[t]; jobs has room for T attention jobs). */
 static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T, int pos, const float *cos_t,
-                  const float *sin_t) {
+                  const float *sin_t, struct olmo_state *const *rs, const int *rp, struct att_job *jobs) {
     const struct olmo_config *c = &m->cfg;
     const struct olmo_layer *w = &m->layers[l];
-    struct step J = {.c = c, .s = s, .w = w, .cos_t = cos_t, .sin_t = sin_t, .layer = l, .pos = pos};
+    struct step J = {.c = c, .s = s, .rs = rs, .rp = rp, .w = w, .cos_t = cos_t, .sin_t = sin_t, .layer = l, .pos = pos};
     const float *in = s->x;
+    int b = rs != NULL;
 
     /* attention sublayer: pre-norm (OLMo-1, llama) or the raw residual stream (OLMo-2) */
     if (!c->norm_after) {
@@ -360,14 +314,19 @@ static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T
         per_token(T, step_prenorm, &J);
         in = s->xb;
     }
-    proj(s, s->q, in, &w->wq, T);
-    proj(s, s->k, in, &w->wk, T);
-    proj(s, s->v, in, &w->wv, T);
+    proj(s, s->q, in, &w->wq, T, b);
+    proj(s, s->k, in, &w->wk, T, b);
+    proj(s, s->v, in, &w->wv, T, b);
     per_token(T, step_qkv, &J);               /* QK-norm / clip, RoPE, append k and v to the cache */
     double ta = olmo_now();
-    attention(c, s, l, T, pos);
+    if (b) {
+        for (int i = 0; i < T; i++) jobs[i] = att_job_for(c, s, rs[i], l, i, 1, rp[i]);
+        olmo_pool_for((int64_t)T * c->n_heads, attention_batch_block, jobs);
+    } else {
+        attention(c, s, l, T, pos);
+    }
     s->t_attn += olmo_now() - ta;
-    proj(s, s->tmp, s->att, &w->wo, T);
+    proj(s, s->tmp, s->att, &w->wo, T, b);
     J.norm_w = w->attn_norm;
     per_token(T, step_residual, &J);          /* h += o   (OLMo-2: h += RMS(o)) */
 
@@ -378,15 +337,47 @@ static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T
         per_token(T, step_prenorm, &J);
         in = s->xb;
     }
-    proj(s, s->hb, in, &w->w_gate, T);
-    proj(s, s->hb2, in, &w->w_up, T);
+    proj(s, s->hb, in, &w->w_gate, T, b);
+    proj(s, s->hb2, in, &w->w_up, T, b);
     per_token(T, step_swiglu, &J);
-    proj(s, s->tmp, s->hb, &w->w_down, T);
+    proj(s, s->tmp, s->hb, &w->w_down, T, b);
     J.norm_w = w->ffn_norm;
     per_token(T, step_residual, &J);          /* h += m   (OLMo-2: h += RMS(m)) */
 }
 
 /* ---- the whole model ------------------------------------------------------------------------------------ */
+
+/* RoPE tables for T rows at positions pos[t], computed as HF does in fp32: inv_freq = 1 / θ^(2i/hd),
+ * angle = p·inv_freq. NULL (olmo_err) when out of memory; the caller frees *cos_t and *sin_t. */
+static int rope_tables(const struct olmo_config *c, const int *pos, int T, float **cos_t, float **sin_t) {
+    int hd = c->head_dim, half = hd / 2;
+    *cos_t = malloc((size_t)T * half * sizeof(float));
+    *sin_t = malloc((size_t)T * half * sizeof(float));
+    if (!*cos_t || !*sin_t) return olmo_err("forward: out of memory (RoPE tables for %d tokens)", T);
+    for (int i = 0; i < half; i++) {
+        float inv_freq = 1.0f / powf(c->rope_theta, (float)(2 * i) / (float)hd);
+        for (int t = 0; t < T; t++) {
+            float a = (float)pos[t] * inv_freq;
+            (*cos_t)[(size_t)t * half + i] = cosf(a);
+            (*sin_t)[(size_t)t * half + i] = sinf(a);
+        }
+    }
+    return 0;
+}
+
+/* The final norm and the logits of rows first..first+n-1. */
+static void head(const struct olmo_model *m, struct olmo_state *s, int first, int n, float *logits, int batch) {
+    const struct olmo_config *c = &m->cfg;
+    int d = c->d_model;
+    norm_rows(c, s->xb, s->x + (size_t)first * d, m->final_norm, n, d);
+    proj(s, logits, s->xb, &m->lm_head, n, batch);
+}
+
+static int has_ring(const struct olmo_state *s) {
+    for (int l = 0; l < s->n_layers; l++)
+        if (s->layer_cap[l] < s->max_seq) return 1;
+    return 0;
+}
 
 static int forward(const struct olmo_model *m, struct olmo_state *s, const int32_t *tokens, int T, int pos,
                    float *logits, int all) {
@@ -394,43 +385,46 @@ static int forward(const struct olmo_model *m, struct olmo_state *s, const int32
     if (T < 1) return olmo_err("forward: no tokens");
     if (pos < 0 || pos > s->max_seq - T)
         return olmo_err("forward: positions %d..%d do not fit the %d-position context", pos, pos + T - 1, s->max_seq);
+    if (has_ring(s) && (pos > s->pos || !model_state_can_rewind(s, pos)))
+        return olmo_err("forward: position %d with %d positions cached: a sliding-window cache can only continue at %d "
+                        "or go back at most %d positions", pos, s->pos, s->pos, MODEL_RING_SLACK);
     for (int t = 0; t < T; t++)
         if (tokens[t] < 0 || tokens[t] >= c->vocab_size)
             return olmo_err("forward: token id %d is outside the vocabulary [0, %d)", tokens[t], c->vocab_size);
-    if (ensure_scratch(s, c, T, pos + T) != 0) return olmo_err_prefix("forward scratch for %d tokens: ", T);
+    /* a sliding-window ring takes at most MODEL_RING_SLACK + 1 new tokens per pass (model.h) */
+    int chunk = has_ring(s) ? MODEL_RING_SLACK : T;
+    if (T > chunk) {
+        for (int t0 = 0; t0 < T; t0 += chunk) {
+            int n = T - t0 < chunk ? T - t0 : chunk;
+            float *lg = !logits ? NULL : all ? logits + (size_t)t0 * c->vocab_size : t0 + n == T ? logits : NULL;
+            if (forward(m, s, tokens + t0, n, pos + t0, lg, all) != 0) return -1;
+        }
+        return 0;
+    }
+    if (model_state_scratch(s, c, T, pos + T) != 0) return olmo_err_prefix("forward scratch for %d tokens: ", T);
     double t_start = olmo_now();
-    int d = c->d_model, hd = c->head_dim, half = hd / 2;
+    int d = c->d_model;
 
-    /* RoPE tables for these T positions, computed as HF does in fp32: inv_freq = 1 / θ^(2i/hd), angle = p·inv_freq. */
-    float *cos_t = malloc((size_t)T * half * sizeof(float)), *sin_t = malloc((size_t)T * half * sizeof(float));
-    if (!cos_t || !sin_t) {
+    int *rows_pos = malloc((size_t)T * sizeof(int));
+    float *cos_t = NULL, *sin_t = NULL;
+    if (rows_pos)
+        for (int t = 0; t < T; t++) rows_pos[t] = pos + t;
+    if (!rows_pos || rope_tables(c, rows_pos, T, &cos_t, &sin_t) != 0) {
+        free(rows_pos);
         free(cos_t);
         free(sin_t);
         return olmo_err("forward: out of memory");
     }
-    for (int i = 0; i < half; i++) {
-        float inv_freq = 1.0f / powf(c->rope_theta, (float)(2 * i) / (float)hd);
-        for (int t = 0; t < T; t++) {
-            float a = (float)(pos + t) * inv_freq;
-            cos_t[(size_t)t * half + i] = cosf(a);
-            sin_t[(size_t)t * half + i] = sinf(a);
-        }
-    }
-
     for (int t = 0; t < T; t++) linear_row_f32(s->x + (size_t)t * d, &m->embed, tokens[t]);
-    for (int l = 0; l < c->n_layers; l++) block(m, s, l, T, pos, cos_t, sin_t);
+    for (int l = 0; l < c->n_layers; l++) block(m, s, l, T, pos, cos_t, sin_t, NULL, NULL, NULL);
+    free(rows_pos);
     free(cos_t);
     free(sin_t);
-    if (!logits) {
-        s->t_total += olmo_now() - t_start;
-        return 0;
+    s->pos = pos + T;
+    if (logits) {   /* final norm, then logits for the last token (or all) */
+        int first = all ? 0 : T - 1;
+        head(m, s, first, T - first, logits, 0);
     }
-
-    /* final norm, then logits for the last token (or all) */
-    int first = all ? 0 : T - 1, n = T - first;
-    float *h = s->x + (size_t)first * d;
-    norm_rows(c, s->xb, h, m->final_norm, n, d);
-    proj(s, logits, s->xb, &m->lm_head, n);
     s->t_total += olmo_now() - t_start;
     return 0;
 }
@@ -443,4 +437,51 @@ int model_forward(const struct olmo_model *m, struct olmo_state *s, const int32_
 int model_forward_all(const struct olmo_model *m, struct olmo_state *s, const int32_t *tokens, int T, int pos,
                       float *logits) {
     return forward(m, s, tokens, T, pos, logits, 1);
+}
+
+int model_forward_batch(const struct olmo_model *m, struct olmo_state *const *states, const int32_t *tokens, int n,
+                        float *logits) {
+    const struct olmo_config *c = &m->cfg;
+    if (n < 1) return olmo_err("forward batch: no sequences");
+    int len = 0;
+    for (int i = 0; i < n; i++) {
+        const struct olmo_state *si = states[i];
+        if (!si || si->n_layers != c->n_layers || si->kv_dim != c->n_kv_heads * c->head_dim)
+            return olmo_err("forward batch: sequence %d has no state made for this model", i);
+        if (si->pos < 0 || si->pos >= si->max_seq)
+            return olmo_err("forward batch: sequence %d is at position %d; its context holds %d", i, si->pos, si->max_seq);
+        if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+            return olmo_err("forward batch: sequence %d: token id %d is outside the vocabulary [0, %d)", i, tokens[i],
+                            c->vocab_size);
+        for (int j = 0; j < i; j++)
+            if (states[j] == si) return olmo_err("forward batch: sequences %d and %d share one state", j, i);
+        if (si->pos + 1 > len) len = si->pos + 1;
+    }
+    struct olmo_state *w = states[0];
+    if (model_state_scratch(w, c, n, len) != 0) return olmo_err_prefix("forward batch scratch for %d sequences: ", n);
+    double t_start = olmo_now();
+    int d = c->d_model;
+    int *rp = malloc((size_t)n * sizeof *rp);
+    struct att_job *jobs = malloc((size_t)n * sizeof *jobs);
+    float *cos_t = NULL, *sin_t = NULL;
+    if (!rp || !jobs) {
+        free(rp);
+        free(jobs);
+        return olmo_err("forward batch: out of memory");
+    }
+    for (int i = 0; i < n; i++) rp[i] = states[i]->pos;
+    if (rope_tables(c, rp, n, &cos_t, &sin_t) != 0) {
+        free(rp); free(jobs); free(cos_t); free(sin_t);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) linear_row_f32(w->x + (size_t)i * d, &m->embed, tokens[i]);
+    for (int l = 0; l < c->n_layers; l++) block(m, w, l, n, 0, cos_t, sin_t, states, rp, jobs);
+    free(rp);
+    free(jobs);
+    free(cos_t);
+    free(sin_t);
+    for (int i = 0; i < n; i++) states[i]->pos++;
+    if (logits) head(m, w, 0, n, logits, 1);
+    w->t_total += olmo_now() - t_start;
+    return 0;
 }

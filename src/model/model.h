@@ -40,9 +40,14 @@ struct olmo_model {
     uint64_t weight_bytes;       /* bytes of the projection matrices + embeddings as used (after quantization) */
 };
 
+/* Weight quantization at load (docs/quantization.md). */
+enum olmo_quant { OLMO_QUANT_NONE = 0, OLMO_QUANT_Q8 = 1, OLMO_QUANT_Q4 = 2 };
 struct model_load_opts {
-    int quant_q8;                /* convert every projection (not the embedding) to Q8 at load */
+    enum olmo_quant quant;       /* convert every projection (not the embedding) to Q8 or Q4 at load */
 };
+/* "none" / "q8" / "q4"; olmo_quant_parse: 0 and *q set, or -1 with olmo_err naming the accepted values. */
+const char *olmo_quant_name(enum olmo_quant q);
+int olmo_quant_parse(const char *s, enum olmo_quant *q);
 
 /* Loads DIR. 0, or -1 with olmo_err naming the file and tensor at fault. opts may be NULL. */
 int model_load(struct olmo_model *m, const char *dir, const struct model_load_opts *opts);
@@ -50,16 +55,30 @@ int model_load(struct olmo_model *m, const char *dir, const struct model_load_op
 int model_load_from(struct olmo_model *m, const struct olmo_config *cfg, struct st_set *st,
                     const struct model_load_opts *opts);
 void model_free(struct olmo_model *m);
-/* Converts every projection matrix (q/k/v/o, MLP, and an untied lm_head) to Q8 in place. */
-int model_quantize_q8(struct olmo_model *m);
+/* Converts every projection matrix (q/k/v/o, MLP, and the lm_head: a tied one gets its own copy) to q in place;
+ * matrices already quantized are left as they are. */
+int model_quantize(struct olmo_model *m, enum olmo_quant q);
+/* Converts one matrix of m to q in place (a view of the mapped checkpoint has its pages released afterwards;
+ * per expert for mixture-of-experts weights). No-op for OLMO_QUANT_NONE or a matrix already quantized. */
+int model_quantize_linear(struct olmo_model *m, struct olmo_linear *W, enum olmo_quant q);
 
-/* The KV cache and scratch space of one generation. */
+/* A sliding-window layer's cache is a ring of window - 1 + MODEL_RING_SLACK rows: enough for one forward call of up
+ * to MODEL_RING_SLACK + 1 new tokens (longer calls are cut into such chunks) and for cutting back that many positions. */
+#define MODEL_RING_SLACK 256
+
+/* The KV cache and scratch space of one sequence (state.c). */
 struct olmo_state {
-    int max_seq;                 /* cache capacity in positions */
+    int max_seq;                 /* context capacity in positions */
+    int pos;                     /* positions in the cache: the next token goes here (model_forward sets it to
+                                    pos + T; model_forward_batch reads and advances it) */
     int kv_dim;                  /* n_kv_heads * head_dim */
     int head_dim;
+    int n_layers;
     enum olmo_kv_dtype kv_dtype; /* element type of the cache (kernels/kv_cache.h) */
-    void *k_cache, *v_cache;     /* [n_layers][n_kv_heads][max_seq][head_dim] elements of kv_dtype (model_kv_offset) */
+    void *k_cache, *v_cache;     /* per layer [n_kv_heads][layer_cap[l]][head_dim] elements of kv_dtype */
+    int *layer_cap;              /* per layer: cache rows; max_seq, or a ring of window-1+MODEL_RING_SLACK rows for a
+                                    sliding-window layer (position p lives in row p % cap) */
+    size_t *layer_off;           /* per layer: element offset of its cache in k_cache / v_cache */
     size_t kv_bytes;             /* bytes of k_cache + v_cache */
     int scratch_T;               /* tokens the scratch buffers hold; grown on demand */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2, *tmp;
@@ -71,11 +90,11 @@ struct olmo_state {
 };
 
 /* Element offset of the cache row of (layer, KV head g, position pos). Head-major, so that decoding reads each
- * head's keys and values for positions 0..pos as one contiguous stream (a [pos][kv_dim] layout would make it a
- * strided walk with one head_dim row per kv_dim: prefetchers stop at every page). */
+ * head's keys and values as one contiguous stream (a [pos][kv_dim] layout would make it a strided walk with one
+ * head_dim row per kv_dim: prefetchers stop at every page). A sliding-window layer's rows form a ring. */
 static inline size_t model_kv_offset(const struct olmo_state *s, int layer, int g, int pos) {
-    int heads = s->kv_dim / s->head_dim;
-    return (((size_t)layer * (size_t)heads + (size_t)g) * (size_t)s->max_seq + (size_t)pos) * (size_t)s->head_dim;
+    size_t cap = (size_t)s->layer_cap[layer];
+    return s->layer_off[layer] + ((size_t)g * cap + (size_t)pos % cap) * (size_t)s->head_dim;
 }
 struct model_state_opts {
     enum olmo_kv_dtype kv_dtype; /* OLMO_KV_F32 (default, exact) or OLMO_KV_BF16 (half the memory; keys and values
@@ -89,6 +108,15 @@ int model_state_init_opts(struct olmo_state *s, const struct olmo_model *m, int 
 const char *model_kv_dtype_name(enum olmo_kv_dtype dt);
 int model_kv_dtype_parse(const char *name, enum olmo_kv_dtype *dt);
 void model_state_free(struct olmo_state *s);
+/* Makes dst hold src's first n positions (prefix reuse: a server starting a request whose prompt begins with one
+ * already computed): copies those cache rows of every layer and sets dst->pos = n. Both states must belong to the
+ * same model with the same KV type; n <= src->pos and n <= dst->max_seq. For a sliding-window layer the rows of
+ * the last window positions before n are copied, which src still holds only if it has not run more than
+ * MODEL_RING_SLACK positions past n (else -1). 0, or -1 with olmo_err. */
+int model_state_copy_prefix(struct olmo_state *dst, const struct olmo_state *src, int n);
+/* 1 when the cache can be cut back to its first n positions (then run on from n): always for full-attention
+ * caches; for a ring, only while positions n-window+1..n-1 are still there. */
+int model_state_can_rewind(const struct olmo_state *s, int n);
 
 /* Runs tokens[0..T) at positions pos..pos+T-1 (0 < T, pos + T <= max_seq); logits[vocab] gets the last
  * token's logits (may be NULL). 0, or -1 with olmo_err (out-of-range token id, cache full). */
@@ -97,5 +125,12 @@ int model_forward(const struct olmo_model *m, struct olmo_state *s, const int32_
 /* Same, but logits[T][vocab] gets every position's logits (tests, perplexity). */
 int model_forward_all(const struct olmo_model *m, struct olmo_state *s, const int32_t *tokens, int T, int pos,
                       float *logits);
+/* Batched decoding: one new token for each of n sequences, tokens[i] at position states[i]->pos of states[i]'s
+ * cache (then states[i]->pos += 1), in one pass over the weights (every projection a linear_forward_batch over n
+ * rows). logits[n][vocab] gets each sequence's logits (may be NULL). The result for sequence i is bitwise equal to
+ * model_forward(m, states[i], &tokens[i], 1, states[i]->pos, …). The n states must be distinct; states[0]'s scratch
+ * buffers hold the batch's activations. 0, or -1 with olmo_err (and no state advanced). */
+int model_forward_batch(const struct olmo_model *m, struct olmo_state *const *states, const int32_t *tokens, int n,
+                        float *logits);
 
 #endif

@@ -55,6 +55,9 @@ void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r) {
             out[i] = (float)((int)d[(i / 4) * 64 + i % 4] - 128) * olmo_f16_to_f32(s[(i / OLMO_Q8_BLOCK) * 16]);
         break;
     }
+    case OLMO_DTYPE_Q4:
+        for (int64_t i = 0; i < n; i++) out[i] = linear_q4_at(W, r, i);
+        break;
     }
 }
 
@@ -62,6 +65,7 @@ void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T
     if (T <= 0 || W->rows <= 0) return;
     pthread_mutex_lock(&lin_lock);
     int done = W->dtype == OLMO_DTYPE_Q8       ? linear_q8_fast(y, x, W, T) == 0
+               : W->dtype == OLMO_DTYPE_Q4     ? linear_q4_fast(y, x, W, T) == 0
                : T == 1                        ? linear_gemv_fast(y, x, W) == 0
                : linear_onednn_wanted(W, T)    ? linear_onednn_forward(y, x, W, T) == 0 || linear_gemm_fast(y, x, W, T) == 0
                                                : linear_gemm_fast(y, x, W, T) == 0;
@@ -69,9 +73,21 @@ void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T
     if (!done) linear_forward_ref(y, x, W, T);
 }
 
+void linear_forward_batch(float *y, const float *x, const struct olmo_linear *W, int n) {
+    if (n <= 0 || W->rows <= 0) return;
+    if (n == 1) { linear_forward(y, x, W, 1); return; }
+    pthread_mutex_lock(&lin_lock);
+    /* Q8: the kernel quantizes and accumulates every token on its own, so T = n rows equal n calls of one */
+    int done = W->dtype == OLMO_DTYPE_Q8 ? linear_q8_fast(y, x, W, n) == 0 : linear_gemv_fast_n(y, x, W, n) == 0;
+    pthread_mutex_unlock(&lin_lock);
+    if (!done) linear_forward_ref(y, x, W, n);   /* row by row, the same sums as with T = 1 */
+}
+
 const char *linear_kernel_name(enum olmo_dtype dt, int T) {
     if (dt == OLMO_DTYPE_Q8)
         return olmo_cpu_has(LINEAR_Q8_NEEDS) ? "avx512-vnni: int8 dot products on 16-row panels" : "portable C (reference)";
+    if (dt == OLMO_DTYPE_Q4)
+        return olmo_cpu_has(LINEAR_Q8_NEEDS) ? "avx512-vnni: 4-bit weights widened to int8 dot products" : "portable C (reference)";
     if (T == 1)
         return olmo_cpu_has(LINEAR_GEMV_NEEDS) ? "avx512bf16: row-parallel GEMV, exact bf16/f16 widening" : "portable C (reference)";
     struct olmo_linear probe = {.dtype = dt};
@@ -94,6 +110,7 @@ static float w_at(const struct olmo_linear *W, int64_t r, int64_t c) {
         const uint16_t *s = W->scales + (r / 16) * 16 * (n / OLMO_Q8_BLOCK) + r % 16;
         return (float)((int)d[(c / 4) * 64 + c % 4] - 128) * olmo_f16_to_f32(s[(c / OLMO_Q8_BLOCK) * 16]);
     }
+    case OLMO_DTYPE_Q4: return linear_q4_at(W, r, c);
     }
     return 0.0f;
 }
@@ -164,7 +181,7 @@ static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k
 /* Memory for weights the kernels will stream at every token: 2 MB aligned and, when large, backed by
  * transparent huge pages (madvise before the first touch). With 4 KB pages the same streaming read is ~30 %
  * slower here (TLB misses, prefetchers stopping at page ends; docs/kernels.md). Freed with free(). */
-static void *weight_alloc(size_t n) {
+void *linear_weight_alloc(size_t n) {
     size_t huge = (size_t)2 << 20;
     void *p = NULL;
     if (n >= huge) {
@@ -203,7 +220,7 @@ int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src) {
     if (src->cols % OLMO_Q8_BLOCK) return olmo_err("q8: row length %lld is not a multiple of %d", (long long)src->cols, OLMO_Q8_BLOCK);
     int64_t K = src->cols, nblk = K / OLMO_Q8_BLOCK, npanel = (src->rows + 15) / 16;
     size_t qbytes = (size_t)(npanel * 16 * K), sbytes = (size_t)(npanel * 16 * nblk) * sizeof(uint16_t);
-    uint8_t *mem = weight_alloc(qbytes + sbytes + 64);
+    uint8_t *mem = linear_weight_alloc(qbytes + sbytes + 64);
     if (!mem) return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K);
     memset(mem, 128, qbytes);   /* padding rows: q = 0 */
     memset(mem + qbytes, 0, sbytes + 64);   /* padding rows: scale 0 */
@@ -232,9 +249,9 @@ static void copy_chunk(void *ctx, int64_t c, int thread) {
 }
 
 int linear_rehome(struct olmo_linear *W, int drop_source) {
-    if (W->dtype == OLMO_DTYPE_Q8 || W->owned || !W->data) return 0;   /* already in memory of our own */
+    if (W->dtype == OLMO_DTYPE_Q8 || W->dtype == OLMO_DTYPE_Q4 || W->owned || !W->data) return 0;   /* already in memory of our own */
     size_t es = W->dtype == OLMO_DTYPE_F32 ? 4 : 2, n = (size_t)W->rows * (size_t)W->cols * es;
-    uint8_t *mem = weight_alloc(n);
+    uint8_t *mem = linear_weight_alloc(n);
     if (!mem) return olmo_err_prefix("moving a %lld x %lld matrix to huge pages: ", (long long)W->rows, (long long)W->cols);
     struct copy_job J = {mem, W->data, n};
     olmo_pool_for((int64_t)((n + COPY_CHUNK - 1) / COPY_CHUNK), copy_chunk, &J);

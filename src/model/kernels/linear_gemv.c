@@ -38,8 +38,10 @@ OLMO_TARGET_AVX512BF16_BEGIN
 struct gemv_job {
     const struct olmo_linear *W;
     float *y;
-    const void *x;            /* prepared activations (layout depends on dtype) */
+    const void *x;            /* prepared activations (layout depends on dtype), n vectors */
     int64_t chunk_rows;
+    int n;                    /* vectors (batched decoding); each group of weight rows serves all while cached */
+    int64_t xstride;          /* elements (of the prepared layout) from one vector to the next */
     int dpbf16;
 };
 
@@ -145,39 +147,43 @@ static void gemv_chunk(void *ctx, int64_t chunk, int thread) {
     const struct olmo_linear *W = J->W;
     int64_t K = W->cols, r0 = chunk * J->chunk_rows, r1 = r0 + J->chunk_rows;
     if (r1 > W->rows) r1 = W->rows;
-    for (int64_t r = r0; r < r1; r += NR) {
+    for (int64_t r = r0; r < r1; r += NR)
+        for (int v = 0; v < J->n; v++) {
         int nr = r1 - r >= NR ? NR : (int)(r1 - r);
-        float *y = J->y + r;
+        float *y = J->y + (int64_t)v * W->rows + r;
         switch (W->dtype) {
         case OLMO_DTYPE_F32: {
-            const float *w = (const float *)W->data + r * K;
-            if (nr == NR) rows_f32(y, w, K, J->x, NR); else rows_f32(y, w, K, J->x, nr);
+            const float *w = (const float *)W->data + r * K, *x = (const float *)J->x + v * J->xstride;
+            if (nr == NR) rows_f32(y, w, K, x, NR); else rows_f32(y, w, K, x, nr);
             break;
         }
         case OLMO_DTYPE_BF16: {
             const uint16_t *w = (const uint16_t *)W->data + r * K;
             if (J->dpbf16) {
-                if (nr == NR) rows_bf16_dp(y, w, K, J->x, NR); else rows_bf16_dp(y, w, K, J->x, nr);
+                const uint16_t *x = (const uint16_t *)J->x + v * J->xstride;
+                if (nr == NR) rows_bf16_dp(y, w, K, x, NR); else rows_bf16_dp(y, w, K, x, nr);
             } else {
-                if (nr == NR) rows_bf16(y, w, K, J->x, NR); else rows_bf16(y, w, K, J->x, nr);
+                const float *x = (const float *)J->x + v * J->xstride;
+                if (nr == NR) rows_bf16(y, w, K, x, NR); else rows_bf16(y, w, K, x, nr);
             }
             break;
         }
         case OLMO_DTYPE_F16: {
             const uint16_t *w = (const uint16_t *)W->data + r * K;
-            if (nr == NR) rows_f16(y, w, K, J->x, NR); else rows_f16(y, w, K, J->x, nr);
+            const float *x = (const float *)J->x + v * J->xstride;
+            if (nr == NR) rows_f16(y, w, K, x, NR); else rows_f16(y, w, K, x, nr);
             break;
         }
         default: break;   /* Q8 never comes here (linear_q8.c) */
         }
-    }
+        }
 }
 
 static int gemv_dpbf16 = -1;
 
-static int linear_gemv_fast_avx512(float *y, const float *x, const struct olmo_linear *W) {
+static int linear_gemv_fast_n_avx512(float *y, const float *x, const struct olmo_linear *W, int n) {
     int64_t K = W->cols, kpad32 = (K + 31) & ~(int64_t)31, kpad64 = (K + 63) & ~(int64_t)63;
-    struct gemv_job J = {.W = W, .y = y, .x = x};
+    struct gemv_job J = {.W = W, .y = y, .x = x, .n = n, .xstride = K};
     if (gemv_dpbf16 < 0) { const char *e = getenv("OLMO_GEMV_DPBF16"); gemv_dpbf16 = e && *e == '1'; }
     int dp = gemv_dpbf16;
     switch (W->dtype) {
@@ -185,20 +191,24 @@ static int linear_gemv_fast_avx512(float *y, const float *x, const struct olmo_l
     case OLMO_DTYPE_BF16:
         J.dpbf16 = dp;
         if (dp) {
-            uint16_t *xb = linear_scratch((size_t)kpad64 * 2);
+            uint16_t *xb = linear_scratch((size_t)kpad64 * 2 * (size_t)n);
             if (!xb) return -1;
-            for (int64_t i = 0; i < kpad64; i++) xb[i] = i < K ? olmo_f32_to_bf16(x[i]) : 0;
+            for (int v = 0; v < n; v++)
+                for (int64_t i = 0; i < kpad64; i++) xb[v * kpad64 + i] = i < K ? olmo_f32_to_bf16(x[v * K + i]) : 0;
             J.x = xb;
+            J.xstride = kpad64;
         } else {   /* even / odd split per 32-block */
-            float *xs = linear_scratch((size_t)kpad32 * sizeof(float));
+            float *xs = linear_scratch((size_t)kpad32 * sizeof(float) * (size_t)n);
             if (!xs) return -1;
-            for (int64_t c = 0; c < kpad32; c += 32)
-                for (int i = 0; i < 16; i++) {
-                    int64_t e = c + 2 * i, o = e + 1;
-                    xs[c + i] = e < K ? x[e] : 0.0f;
-                    xs[c + 16 + i] = o < K ? x[o] : 0.0f;
-                }
+            for (int v = 0; v < n; v++)
+                for (int64_t c = 0; c < kpad32; c += 32)
+                    for (int i = 0; i < 16; i++) {
+                        int64_t e = c + 2 * i, o = e + 1;
+                        xs[v * kpad32 + c + i] = e < K ? x[v * K + e] : 0.0f;
+                        xs[v * kpad32 + c + 16 + i] = o < K ? x[v * K + o] : 0.0f;
+                    }
             J.x = xs;
+            J.xstride = kpad32;
         }
         break;
     default: return -1;
@@ -220,7 +230,9 @@ static int linear_gemv_fast_avx512(float *y, const float *x, const struct olmo_l
 OLMO_TARGET_END
 void linear_gemv_set_dpbf16(int on) { gemv_dpbf16 = on; }
 
-int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W) {
+int linear_gemv_fast_n(float *y, const float *x, const struct olmo_linear *W, int n) {
     if (!olmo_cpu_has(LINEAR_GEMV_NEEDS)) return -1;
-    return linear_gemv_fast_avx512(y, x, W);
+    return linear_gemv_fast_n_avx512(y, x, W, n);
 }
+
+int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W) { return linear_gemv_fast_n(y, x, W, 1); }
