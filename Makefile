@@ -29,20 +29,25 @@ endif
 OPT ?= -O2
 CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -march=native -fopenmp -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
           -Isrc $(PKG_CFLAGS) $(MPI_CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS := $(PKG_LIBS) -ljq -lmicrohttpd -ldnnl $(MPI_LIBS) -fopenmp -lpthread -lm
+LDLIBS := $(PKG_LIBS) -ljq -lmicrohttpd -ldnnl -lcld2 -lstdc++ $(MPI_LIBS) -fopenmp -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DOLMO_SANITIZED=1
 LDLIBS += -fsanitize=address,undefined
+SAN_CXXFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
 
 LIB_SRC := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+# C++ shims around C++-only libraries (src/data/taggers/cld2_shim.cc: libcld2), compiled with g++ into libolmo.a
+CXX ?= g++
+LIB_CXX_SRC := $(shell find src -name '*.cc' | sort)
+CXXFLAGS := -std=c++11 $(OPT) -g -Wall -Wextra -Isrc $(SAN_CXXFLAGS)
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 # bench/peer_*.c: helpers of the side-by-side peer benchmarks (bench/llama_cpp_peer.sh), also used by a test
 PEER_SRC := $(sort $(wildcard bench/peer_*.c))
 
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -54,6 +59,10 @@ all: $(BUILD)/olmo
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libolmo.a: $(LIB_OBJ)
 	@rm -f $@

@@ -8,9 +8,13 @@
 
 static const struct olmo_command data_commands[] = {
     /* One line per subcommand, in pipeline order. */
+    {"from-text", "turn plain text files into Dolma documents (JSONL)", cmd_data_from_text},
+    {"tag", "run Dolma taggers over documents, writing attribute files", cmd_data_tag},
+    {"list-taggers", "list the taggers 'tag' accepts", cmd_data_list_taggers},
     {"dedup", "deduplicate documents or paragraphs with a Bloom filter (dolma dedupe)", cmd_data_dedup},
     {"mix", "filter, mask and merge documents with their attributes (dolma mix)", cmd_data_mix},
     {"tokens", "tokenize documents into the .npy token files olmo train reads (dolma tokens)", cmd_data_tokens},
+    {"stats", "documents, characters and attribute counts per source (table or --json)", cmd_data_stats},
     {NULL, NULL, NULL},
 };
 

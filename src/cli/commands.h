@@ -18,6 +18,10 @@ int cmd_demo(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);           /* `olmo inspect batch CONFIG --step N` */
 int cmd_perplexity(int argc, char **argv);
 int cmd_data(int argc, char **argv);              /* `olmo data <subcommand>`: table in cmd_data.c */
+int cmd_data_from_text(int argc, char **argv);    /* `olmo data from-text` */
+int cmd_data_tag(int argc, char **argv);          /* `olmo data tag` */
+int cmd_data_list_taggers(int argc, char **argv); /* `olmo data list-taggers` */
+int cmd_data_stats(int argc, char **argv);        /* `olmo data stats` */
 int cmd_data_dedup(int argc, char **argv);        /* `olmo data dedup` (src/data/dedup.h) */
 int cmd_data_mix(int argc, char **argv);          /* `olmo data mix` (src/data/mix.h) */
 int cmd_data_tokens(int argc, char **argv);       /* `olmo data tokens` (src/data/tokens.h) */
