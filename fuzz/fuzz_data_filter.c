@@ -1,7 +1,7 @@
 /* fuzz_data_filter.c — libFuzzer target for the mixer's expression parsers (src/data/jsonpath.c): the input is
  * compiled as a JSONPath filter and as a jq path, and whatever compiles is evaluated on a document with nested
- * objects, arrays, numbers, strings, null and booleans; the input's bytes also pick span-replacement
- * offsets come in byte pairs over a UTF-8 text (src/data/spans.c). Nothing may crash, leak or read out of bounds.
+ * objects, arrays, numbers, strings, null and booleans; the input's byte pairs also give span-replacement
+ * offsets over a UTF-8 text (src/data/spans.c). Nothing may crash, leak or read out of bounds.
  *   make fuzz   (seeds in fuzz/seeds/data_filter/, dictionary fuzz/data_filter.dict), or alone:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc fuzz/fuzz_data_filter.c \
  *     src/data/jsonpath.c src/data/spans.c src/base/error.c -ljansson -o /tmp/fuzz_data_filter */
