@@ -246,7 +246,9 @@ static int dedup_document(struct worker *w, const struct docs_doc *d, const char
                 long nw = dedup_words(p, plen, &w->w, &w->wcap);
                 if (nw < 0) return olmo_err("dedup: out of memory");
                 long L = (long)c->ngram_length, S = c->stride > 0 ? (long)c->stride : 1;
-                if (!w->ng) { /* the n-gram length is fixed for a run: allocate once */
+                if (!w->ng || !w->nl) { /* the n-gram length is fixed for a run: allocate once */
+                    free(w->ng);
+                    free(w->nl);
                     w->ng = malloc(L * sizeof *w->ng);
                     w->nl = malloc(L * sizeof *w->nl);
                     if (!w->ng || !w->nl) return olmo_err("dedup: out of memory");
