@@ -25,6 +25,20 @@ struct loader {
     int have_dtype;
 };
 
+/* Checks t's dtype, notes it (mixed-dtype report) and marks t used. t, or NULL with olmo_err. */
+static const struct st_tensor *claim(struct loader *L, const struct st_tensor *t) {
+    if (t->dtype != ST_F32 && t->dtype != ST_BF16 && t->dtype != ST_F16) {
+        olmo_err("tensor '%s' has dtype %s; weights must be F32, BF16 or F16", t->name, st_dtype_name(t->dtype));
+        return NULL;
+    }
+    if (!L->have_dtype) {
+        L->first_dtype = t->dtype;
+        L->have_dtype = 1;
+    } else if (t->dtype != L->first_dtype) L->n_mixed++;
+    L->used[t - L->st->tensors] = 1;
+    return t;
+}
+
 static const struct st_tensor *want(struct loader *L, const char *name, int ndim, int64_t d0, int64_t d1) {
     const struct st_tensor *t = st_find(L->st, name);
     if (!t) {
@@ -41,16 +55,7 @@ static const struct st_tensor *want(struct loader *L, const char *name, int ndim
             olmo_err("tensor '%s' has shape %s; config.json implies [%lld]", name, st_shape_str(t, sb, sizeof sb), (long long)d0);
         return NULL;
     }
-    if (t->dtype != ST_F32 && t->dtype != ST_BF16 && t->dtype != ST_F16) {
-        olmo_err("tensor '%s' has dtype %s; weights must be F32, BF16 or F16", name, st_dtype_name(t->dtype));
-        return NULL;
-    }
-    if (!L->have_dtype) {
-        L->first_dtype = t->dtype;
-        L->have_dtype = 1;
-    } else if (t->dtype != L->first_dtype) L->n_mixed++;
-    L->used[t - L->st->tensors] = 1;
-    return t;
+    return claim(L, t);
 }
 
 /* A 3-D tensor [d0, d1, d2] (fused OLMoE experts). */
@@ -62,16 +67,9 @@ static const struct st_tensor *want3(struct loader *L, const char *name, int64_t
     if (t->ndim != 3 || t->shape[0] != d0 || t->shape[1] != d1 || t->shape[2] != d2)
         return olmo_err("tensor '%s' has shape %s; config.json implies [%lld, %lld, %lld]", name,
                         st_shape_str(t, sb, sizeof sb), (long long)d0, (long long)d1, (long long)d2), NULL;
-    if (t->dtype != ST_F32 && t->dtype != ST_BF16 && t->dtype != ST_F16)
-        return olmo_err("tensor '%s' has dtype %s; weights must be F32, BF16 or F16", name, st_dtype_name(t->dtype)), NULL;
     if ((uintptr_t)t->data % st_dtype_size(t->dtype))
         return olmo_err("tensor '%s' is not aligned to its element size inside the file", name), NULL;
-    if (!L->have_dtype) {
-        L->first_dtype = t->dtype;
-        L->have_dtype = 1;
-    } else if (t->dtype != L->first_dtype) L->n_mixed++;
-    L->used[t - L->st->tensors] = 1;
-    return t;
+    return claim(L, t);
 }
 
 static enum olmo_dtype to_olmo_dtype(enum st_dtype d) {
