@@ -146,14 +146,15 @@ static void attend(const struct att_job *J, int h, int t0, int thread) {
             if (j >= first[i] && j <= last[i]) sc[i * L + (size_t)(j - lo)] = dot(q[i], k, hd) * scale;
     }
     for (int i = 0; i < nq; i++) {   /* softmax of each query's row, in place */
-        float *r = sc + i * L - lo, mx = -INFINITY, sum = 0;
-        for (int j = first[i]; j <= last[i]; j++) mx = fmaxf(mx, r[j]);
-        for (int j = first[i]; j <= last[i]; j++) {   /* clamped: glibc's expf takes a slow path when it underflows */
+        float *r = sc + i * L, mx = -INFINITY, sum = 0;   /* key j at r[j - lo] */
+        int b = first[i] - lo, e = last[i] - lo;
+        for (int j = b; j <= e; j++) mx = fmaxf(mx, r[j]);
+        for (int j = b; j <= e; j++) {   /* clamped: glibc's expf takes a slow path when it underflows */
             r[j] = expf(fmaxf(r[j] - mx, -80.0f));
             sum += r[j];
         }
         float inv = 1.0f / sum;
-        for (int j = first[i]; j <= last[i]; j++) r[j] *= inv;
+        for (int j = b; j <= e; j++) r[j] *= inv;
     }
     for (int j = lo, slot = lo % cap; j < n; j++, slot = slot + 1 == cap ? 0 : slot + 1) {
         size_t at = (size_t)slot * (size_t)hd + koff;
