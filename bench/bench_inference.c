@@ -1,7 +1,7 @@
 /* bench_inference.c — decode and prefill speed at the real OLMo-2 1B / 7B shapes with random weights, next to
  * the machine's measured read bandwidth and llama.cpp's figures on this machine (issue 3).
  *
- *   build/bench/bench_inference [--shape 1b|7b|tiny] [--threads N] [--dtype bf16|q8|all] [--prompt T]
+ *   build/bench/bench_inference [--shape 1b|7b|tiny] [--threads N] [--dtype bf16|q8|q4|all] [--prompt T]
  *                               [--decode N] [--prefill-reps N] [--hugepages 0|1] [--busy] [--dpbf16]
  *                               [--standin 0|1] [--model 0|1] [--rehome 0|1|2] [--distinct-layers N]
  *                               [--write-checkpoint DIR] [--model-dir DIR]
@@ -217,9 +217,10 @@ static void stop_spinner(pid_t p) {
 
 /* Loads the checkpoint (bf16 memory-mapped as stored, or converted to Q8) and measures prefill of a `prompt`
  * token prompt in one call and decoding from an empty cache (mean over `decode` tokens, as llama-bench's tg). */
-static int bench_model(const char *dir, int q8, int rehome, int prompt, int decode, int prefill_reps) {
+static int bench_model(const char *dir, enum olmo_quant q, int rehome, int prompt, int decode, int prefill_reps) {
     struct olmo_model m;
-    struct model_load_opts o = {.quant_q8 = q8};
+    struct model_load_opts o = {.quant = q};
+    int q8 = q == OLMO_QUANT_Q8;   /* llama.cpp's stored figures: BF16, Q8_0; none for q4 (llama_cpp_peer.sh) */
     double t = now_s();
     if (model_load(&m, dir, &o) != 0) return -1;
     int rc = 0;
@@ -269,10 +270,10 @@ static int bench_model(const char *dir, int q8, int rehome, int prompt, int deco
         if ((double)m.weight_bytes / tr > bw) bw = (double)m.weight_bytes / tr;
     }
     if (rc == 0) {
-        const char *dn = q8 ? "q8" : "bf16";
+        const char *dn = q == OLMO_QUANT_NONE ? "bf16" : olmo_quant_name(q);
         printf("%-5s %-8s %10.2f %10s %10.1f %10.1f %6ld MB %14.2f   model_forward, from an empty cache; %s (load %.1f s)\n",
-               dn, "decode", 1.0 / tdec, llama(q8 ? LLAMA_DECODE_Q8 : LLAMA_DECODE_BF16), (double)m.weight_bytes / tdec / 1e9,
-               bw / 1e9, peak_rss_mb(), 1.0 / cdec, q8 ? "quantized at load (huge pages)" : rehome ? "moved to huge pages"
+               dn, "decode", 1.0 / tdec, q == OLMO_QUANT_Q4 ? "-" : llama(q8 ? LLAMA_DECODE_Q8 : LLAMA_DECODE_BF16), (double)m.weight_bytes / tdec / 1e9,
+               bw / 1e9, peak_rss_mb(), 1.0 / cdec, q != OLMO_QUANT_NONE ? "quantized at load (huge pages)" : rehome ? "moved to huge pages"
                : "mmapped 4 KB pages", tload);
         /* The stand-in reports its best pass, this row the mean token (as llama-bench); the best single token
          * and where the time went (the state's profile) put the two side by side. */
@@ -297,7 +298,7 @@ static int bench_model(const char *dir, int q8, int rehome, int prompt, int deco
                    (double)m.weight_bytes * decode / td / 1e9, (double)m.weight_bytes * decode / tr / 1e9, 100.0 * tr / td);
         if (prefill_reps > 0)
             printf("%-5s %-8s %10.1f %10s %10s %10s %6ld MB %14.1f   model_forward, %d-token prompt in one call\n", dn,
-                   "prefill", prompt / best_pre, llama(q8 ? LLAMA_PREFILL_Q8 : LLAMA_PREFILL_BF16), "-", "-", peak_rss_mb(),
+                   "prefill", prompt / best_pre, q == OLMO_QUANT_Q4 ? "-" : llama(q8 ? LLAMA_PREFILL_Q8 : LLAMA_PREFILL_BF16), "-", "-", peak_rss_mb(),
                    prompt / cpu_pre, prompt);
         fflush(stdout);
     }
@@ -384,8 +385,9 @@ static int standin_bench(const struct shape *S, int threads, int prompt, int dec
 }
 
 int main(int argc, char **argv) {
+    bench_print_cpu(stdout);   /* a figure belongs to a CPU */
     const struct shape *S = &SHAPES[0];
-    int threads = 2, prompt = 512, decode = 10, prefill_reps = 2, huge = 1, busy = 0, want_bf16 = 1, want_q8 = 1;
+    int threads = 2, prompt = 512, decode = 10, prefill_reps = 2, huge = 1, busy = 0, want_bf16 = 1, want_q8 = 1, want_q4 = 0;
     int standin = 1, model = 1, rehome = 2;
     const char *write_dir = NULL, *model_dir = NULL;
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -401,7 +403,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--decode")) { decode = atoi(v); i++; }
         else if (!strcmp(a, "--prefill-reps")) { prefill_reps = atoi(v); i++; }
         else if (!strcmp(a, "--hugepages")) { huge = atoi(v); i++; }
-        else if (!strcmp(a, "--dtype")) { want_bf16 = strcmp(v, "q8") != 0; want_q8 = strcmp(v, "bf16") != 0; i++; }
+        else if (!strcmp(a, "--dtype")) {   /* q4: the model section only (the stand-in has bf16 and q8) */
+            want_bf16 = !strcmp(v, "bf16") || !strcmp(v, "all");
+            want_q8 = !strcmp(v, "q8") || !strcmp(v, "all");
+            want_q4 = !strcmp(v, "q4");
+            i++;
+        }
         else if (!strcmp(a, "--busy")) busy = 1;
         else if (!strcmp(a, "--standin")) { standin = atoi(v); i++; }
         else if (!strcmp(a, "--model")) { model = atoi(v); i++; }
@@ -441,9 +448,10 @@ int main(int argc, char **argv) {
                "model_forward\n", model_dir ? "the" : "random", dir);
         fflush(stdout);
         int rc = model_dir ? 0 : bench_write_checkpoint(dir, S);
-        if (rc == 0 && want_bf16 && rehome != 1) rc = bench_model(dir, 0, 0, prompt, decode, prefill_reps);
-        if (rc == 0 && want_bf16 && rehome != 0) rc = bench_model(dir, 0, 1, prompt, decode, prefill_reps);
-        if (rc == 0 && want_q8) rc = bench_model(dir, 1, 0, prompt, decode, prefill_reps);
+        if (rc == 0 && want_bf16 && rehome != 1) rc = bench_model(dir, OLMO_QUANT_NONE, 0, prompt, decode, prefill_reps);
+        if (rc == 0 && want_bf16 && rehome != 0) rc = bench_model(dir, OLMO_QUANT_NONE, 1, prompt, decode, prefill_reps);
+        if (rc == 0 && want_q8) rc = bench_model(dir, OLMO_QUANT_Q8, 0, prompt, decode, prefill_reps);
+        if (rc == 0 && want_q4) rc = bench_model(dir, OLMO_QUANT_Q4, 0, prompt, decode, prefill_reps);
         if (rc) fprintf(stderr, "bench_inference: %s\n", olmo_errmsg());
         if (!model_dir) {   /* ours: removed */
             char path[600];

@@ -53,7 +53,7 @@ static double read_bandwidth(const struct olmo_model *m) {
 
 static int run(const char *dir, int q8, int prompt, int decode) {
     struct olmo_model m;
-    struct model_load_opts o = {.quant_q8 = q8};
+    struct model_load_opts o = {.quant = q8 ? OLMO_QUANT_Q8 : OLMO_QUANT_NONE};
     long anon0 = status_kb("RssAnon:");
     double t0 = olmo_now();
     if (model_load(&m, dir, &o) != 0) return -1;
@@ -102,6 +102,7 @@ static int run(const char *dir, int q8, int prompt, int decode) {
 }
 
 int main(int argc, char **argv) {
+    bench_print_cpu(stdout);   /* a figure belongs to a CPU */
     const struct shape *sh = &SHAPES[0];
     const char *dir = NULL;
     int threads = 2, prompt = 512, decode = 32, q8 = -1;

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -95,7 +96,7 @@ static struct result run(const struct olmo_config *c, int B, int T, enum train_p
     train_model_init(m, TRAIN_INIT_NORMAL, 0.02f, 3.0f, 6198);
     optim_set_decay(m, 1, 0);
     struct optim_adamw o = {0.9f, 0.95f, 1e-8f, 0.1f};
-    struct optim_schedule s = {SCHED_COSINE_WITH_WARMUP, 3e-3, 5, 1000, 0.1, 0.0};
+    struct optim_schedule s = {SCHED_COSINE_WITH_WARMUP, 3e-3, 5, 1000, 0.1, 0.0, 0, 0, 0};
     struct train_loss_opts lo = {1e-5f, (double)B * T};
     int32_t *in = malloc((size_t)B * T * 4), *tg = malloc((size_t)B * T * 4);
     double t_total = 0;
@@ -131,6 +132,7 @@ static struct result run(const struct olmo_config *c, int B, int T, enum train_p
 }
 
 int main(int argc, char **argv) {
+    { char cpu[512]; printf("%s\n", olmo_cpu_describe(cpu, (int)sizeof cpu)); }   /* a figure belongs to a CPU */
     if (!getenv("OLMO_BENCH_SPIN")) olmo_threads_prefer_passive(argv);   /* OLMO_BENCH_SPIN=1: keep libgomp's spinning */
     int steps = 6, B = 8, T = 512, L = 8, busy = 0, want32 = 1, want16 = 1;
     for (int i = 1; i < argc; i++) {

@@ -4,14 +4,14 @@
 # (docs/bench-peers.md).
 #
 #   bench/llama_cpp_peer.sh [--shape 1b|tiny|7b] [--threads 2] [--decode 32] [--prompt 512] [--rounds 3]
-#                           [--dtype bf16|q8|all] [--keep] [--workdir DIR] [--install-only] [--no-check]
+#                           [--dtype bf16|q8|q4|all] [--keep] [--workdir DIR] [--install-only] [--no-check]
 #                           [--llama-flash-attn off|on|auto]
 #
 # 1. installs llama.cpp's prebuilt CPU libraries through npm (node-llama-cpp + @node-llama-cpp/linux-x64, 85 MB,
 #    no CUDA/Vulkan packages) into $OLMO_PEER_DIR (default bench/peers, git-ignored), once;
 # 2. builds build/bench/{bench_inference,peer_gguf,peer_logits} (make bench);
 # 3. writes ONE random bf16 checkpoint of the shape (bench_inference --write-checkpoint) and converts it to GGUF:
-#    BF16 and/or Q8_0 (peer_gguf);
+#    BF16, Q8_0 and/or Q4_0 (peer_gguf; olmo.c's q4 is its own format, quantized at load, against Q4_0);
 # 4. checks that both engines compute the same model: logits of the same ids (a prefill, then decode steps),
 #    olmo.c bf16 vs llama.cpp BF16 (peer_logits, llama_peer.mjs logits, peer_compare.mjs);
 # 5. R rounds, each: olmo.c (bench_inference --model-dir, weights memory-mapped as `olmo generate` runs them;
@@ -42,8 +42,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-case $DTYPE in bf16) DTYPES="bf16" ;; q8) DTYPES="q8" ;; all) DTYPES="bf16 q8" ;;
-  *) echo "llama_cpp_peer.sh: --dtype bf16, q8 or all" >&2; exit 2 ;; esac
+case $DTYPE in bf16) DTYPES="bf16" ;; q8) DTYPES="q8" ;; q4) DTYPES="q4" ;; all) DTYPES="bf16 q8 q4" ;;
+  *) echo "llama_cpp_peer.sh: --dtype bf16, q8, q4 or all" >&2; exit 2 ;; esac
 
 # ---- 1. the npm peer (pinned versions; --omit=optional keeps the CUDA / Vulkan / ARM packages out) ----
 NLC_VERSION=3.22.1
@@ -79,7 +79,7 @@ if [ ! -f "$CK/model.safetensors" ]; then
 fi
 VOCAB=$(sed -n 's/.*"vocab_size": *\([0-9]*\).*/\1/p' "$CK/config.json")
 for dt in $DTYPES; do
-  ty=$([ $dt = q8 ] && echo q8_0 || echo bf16)
+  ty=$(case $dt in q8) echo q8_0 ;; q4) echo q4_0 ;; *) echo bf16 ;; esac)
   [ -f "$WORK/$dt.gguf" ] || $B/peer_gguf "$CK" "$WORK/$dt.gguf" --type $ty
 done
 
@@ -114,6 +114,7 @@ run_llama() {   # dtype round
         --reps 2 --vocab "$VOCAB" --flash-attn "$FA")
   node -e '
     const j = JSON.parse(process.argv[1]), [dt, r, la] = process.argv.slice(2);
+    if (j.cpu_variant) console.error(`   llama.cpp CPU variant in use: libggml-cpu-${j.cpu_variant}.so`);
     if (j.decode_tps_llama_internal)
       console.error(`   llama.cpp ${dt} decode ${j.decode_tps.toFixed(2)} tok/s through the binding, ` +
                     `${j.decode_tps_llama_internal.toFixed(2)} by its own counters`);
@@ -142,9 +143,9 @@ awk -F'\t' '
   function sortnum(a, m,   i, j, t) { for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t } }
   function med(a, m) { return m % 2 ? a[(m+1)/2] : (a[m/2] + a[m/2+1]) / 2 }
   END {
-    split("bf16 decode,bf16 prefill,q8 decode,q8 prefill", order, ",")
+    split("bf16 decode,bf16 prefill,q8 decode,q8 prefill,q4 decode,q4 prefill", order, ",")
     printf "%-13s %-7s %10s %10s %7s %9s %6s\n", "", "round", "olmo.c", "llama.cpp", "ratio", "read GB/s", "load"
-    for (k = 1; k <= 4; k++) {
+    for (k = 1; k <= 6; k++) {
       key = order[k]; if (!(key in keys)) continue
       delete A; delete L
       for (r = 1; r <= n; r++) {

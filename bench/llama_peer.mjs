@@ -46,6 +46,7 @@ function opts(argv) {
 
 // llama.cpp's log lines (info and up), kept to read its own timings (llama_perf_context_print)
 const logs = [];
+let cpuVariant = null;
 
 async function open(gguf, threads, contextSize, batchSize, fa = false) {
     const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.info, maxThreads: threads,
@@ -55,6 +56,10 @@ async function open(gguf, threads, contextSize, batchSize, fa = false) {
                                   }});
     const t = performance.now();
     const model = await llama.loadModel({modelPath: gguf, gpuLayers: 0, useMmap: true});
+    // ggml loads the best-scoring CPU variant of those the package ships (libggml-cpu-<arch>.so) for this CPU;
+    // the one mapped into this process is the one in use
+    const variant = fs.readFileSync("/proc/self/maps", "utf8").match(/libggml-cpu-([A-Za-z0-9_]+)\.so/);
+    cpuVariant = variant ? variant[1] : "?";
     const context = await model.createContext({contextSize, batchSize, threads: {ideal: threads, min: threads},
                                                sequences: 1, flashAttention: fa, performanceTracking: true});
     // loadModel maps the file; the first evaluation faults the pages in, as olmo.c's warm-up token does
@@ -100,7 +105,7 @@ async function bench(gguf, o) {
     await e.seq.clearHistory();
     console.log(JSON.stringify({prefill_tps: o.reps > 0 ? o.prompt / bestPre : null, decode_tps: o.decode / dec,
                                 decode_tps_llama_internal: internal,
-                                load_s: e.loadS, threads: o.threads, flash_attn: o.fa}));
+                                load_s: e.loadS, threads: o.threads, flash_attn: o.fa, cpu_variant: cpuVariant}));
     await e.context.dispose();
     await e.model.dispose();
 }

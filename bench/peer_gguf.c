@@ -1,7 +1,7 @@
 /* peer_gguf.c — converts an OLMo-2 Hugging Face checkpoint directory into a GGUF file that llama.cpp loads, so
  * bench/llama_cpp_peer.sh can time llama.cpp on exactly the weights olmo.c runs (docs/bench-peers.md).
  *
- *   build/bench/peer_gguf DIR OUT.gguf [--type bf16|q8_0]
+ *   build/bench/peer_gguf DIR OUT.gguf [--type bf16|q8_0|q4_0]
  *
  * What is written (GGUF version 3, facts from ggml's GGUF description and llama.cpp's "olmo2" architecture):
  *   - metadata: general.architecture "olmo2", the shape (olmo2.embedding_length, block_count, ...), RoPE base,
@@ -11,7 +11,9 @@
  *   - tensors in llama.cpp's names (token_embd, blk.N.attn_q, ..., blk.N.post_attention_norm, blk.N.post_ffw_norm,
  *     output_norm, output), dims innermost first (a HF [rows, cols] matrix is GGUF [cols, rows]);
  *   - matrices as BF16, or Q8_0: blocks of 32 weights along a row, an fp16 scale d = amax / 127 and 32 int8
- *     round(w / d) (34 bytes per block: llama.cpp's layout); norm vectors as F32.
+ *     round(w / d) (34 bytes per block: llama.cpp's layout), or Q4_0: an fp16 d = m / -8 (m the block's value
+ *     of largest magnitude) and 16 bytes of round(w / d) + 8 clamped to 15, values j and j + 16 in the low and
+ *     high nibble of byte j (18 bytes per block, as llama.cpp's reference quantizer); norm vectors as F32.
  * The source may be F32, BF16 or F16; a tied checkpoint gets output = a copy of the embedding. Only model_type
  * olmo2 is converted (the benchmark's shape); anything else is refused with a message.
  * The file is written atomically (temp file + rename): a failed conversion leaves nothing under OUT. */
@@ -28,8 +30,8 @@
 #include <string.h>
 
 enum { GGUF_U32 = 4, GGUF_I32 = 5, GGUF_F32 = 6, GGUF_BOOL = 7, GGUF_STRING = 8, GGUF_ARRAY = 9 };
-enum { GGML_F32 = 0, GGML_Q8_0 = 8, GGML_BF16 = 30 };
-enum { FTYPE_Q8_0 = 7, FTYPE_BF16 = 32 };   /* general.file_type: llama.cpp's "mostly" types */
+enum { GGML_F32 = 0, GGML_Q4_0 = 2, GGML_Q8_0 = 8, GGML_BF16 = 30 };
+enum { FTYPE_Q4_0 = 2, FTYPE_Q8_0 = 7, FTYPE_BF16 = 32 };   /* general.file_type: llama.cpp's "mostly" types */
 #define ALIGN 32                            /* GGUF's default general.alignment */
 #define QK 32                               /* Q8_0 block */
 
@@ -55,6 +57,7 @@ struct out_tensor {
 static uint64_t tensor_bytes(int type, uint64_t rows, uint64_t cols) {
     if (type == GGML_F32) return rows * cols * 4;
     if (type == GGML_BF16) return rows * cols * 2;
+    if (type == GGML_Q4_0) return rows * (cols / QK) * (2 + QK / 2);
     return rows * (cols / QK) * (2 + QK);
 }
 
@@ -72,6 +75,22 @@ static void encode_row(const struct out_tensor *o, uint64_t first, uint8_t *buf,
     if (o->ggml_type == GGML_BF16) {
         if (o->src->dtype == ST_BF16) { memcpy(buf, (const uint8_t *)o->src->data + first * 2, o->cols * 2); return; }
         for (uint64_t c = 0; c < o->cols; c++) { uint16_t h = olmo_f32_to_bf16(tmp[c]); memcpy(buf + 2 * c, &h, 2); }
+        return;
+    }
+    if (o->ggml_type == GGML_Q4_0) {   /* Q4_0: d = m/-8 (m the value of largest magnitude), q = round(w/d) + 8 */
+        for (uint64_t b = 0; b < o->cols / QK; b++) {
+            const float *x = tmp + b * QK;
+            float m = 0;
+            for (int j = 0; j < QK; j++) if (fabsf(x[j]) > fabsf(m)) m = x[j];
+            float d = m / -8.0f, id = d != 0 ? 1.0f / d : 0.0f;
+            uint8_t *blk = buf + b * (2 + QK / 2);
+            uint16_t dh = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+            memcpy(blk, &dh, 2);
+            for (int j = 0; j < QK / 2; j++) {   /* low nibbles: values 0..15, high nibbles: 16..31 (ggml's order) */
+                int q0 = (int)(x[j] * id + 8.5f), q1 = (int)(x[j + QK / 2] * id + 8.5f);
+                blk[2 + j] = (uint8_t)((q0 > 15 ? 15 : q0) | (q1 > 15 ? 15 : q1) << 4);
+            }
+        }
         return;
     }
     for (uint64_t b = 0; b < o->cols / QK; b++) {   /* Q8_0: d = amax/127 stored as fp16, q = round(w/d) */
@@ -122,8 +141,8 @@ static int add(struct out_tensor *o, int *n, const struct st_set *st, const char
     x->rows = t->ndim == 2 ? (uint64_t)t->shape[0] : 1;
     x->cols = (uint64_t)t->shape[t->ndim - 1];
     x->ggml_type = t->ndim == 1 ? GGML_F32 : type;
-    if (x->ggml_type == GGML_Q8_0 && x->cols % QK)
-        return olmo_err("peer_gguf: tensor %s: Q8_0 needs rows of a multiple of %d values, found %llu", hf, QK,
+    if ((x->ggml_type == GGML_Q8_0 || x->ggml_type == GGML_Q4_0) && x->cols % QK)
+        return olmo_err("peer_gguf: tensor %s: Q8_0 and Q4_0 need rows of a multiple of %d values, found %llu", hf, QK,
                         (unsigned long long)x->cols);
     x->nbytes = tensor_bytes(x->ggml_type, x->rows, x->cols);
     return 0;
@@ -175,7 +194,7 @@ static int convert(const char *dir, const char *out, int type) {
     put_u64(f, (uint64_t)n_kv);
     kv_str(f, "general.architecture", "olmo2");
     kv_str(f, "general.name", "olmo.c benchmark peer");
-    kv_u32(f, "general.file_type", type == GGML_Q8_0 ? FTYPE_Q8_0 : FTYPE_BF16);
+    kv_u32(f, "general.file_type", type == GGML_Q8_0 ? FTYPE_Q8_0 : type == GGML_Q4_0 ? FTYPE_Q4_0 : FTYPE_BF16);
     kv_u32(f, "general.alignment", ALIGN);
     kv_u32(f, "olmo2.context_length", (uint32_t)c.max_seq_len);
     kv_u32(f, "olmo2.embedding_length", (uint32_t)c.d_model);
@@ -239,7 +258,7 @@ static int convert(const char *dir, const char *out, int type) {
     else olmo_atomic_abort(&af);
     if (rc == 0)
         fprintf(stderr, "peer_gguf: %s: %d tensors, %s, %.2f GB of tensor data\n", out, n,
-                type == GGML_Q8_0 ? "Q8_0" : "BF16", (double)off / 1e9);
+                type == GGML_Q8_0 ? "Q8_0" : type == GGML_Q4_0 ? "Q4_0" : "BF16", (double)off / 1e9);
     free(o);
     st_close(&st);
     return rc;
@@ -249,9 +268,10 @@ int main(int argc, char **argv) {
     int type = GGML_BF16;
     if (argc == 5 && !strcmp(argv[3], "--type")) {
         if (!strcmp(argv[4], "q8_0") || !strcmp(argv[4], "q8")) type = GGML_Q8_0;
-        else if (strcmp(argv[4], "bf16")) { fprintf(stderr, "peer_gguf: --type bf16 or q8_0, not %s\n", argv[4]); return 2; }
+        else if (!strcmp(argv[4], "q4_0") || !strcmp(argv[4], "q4")) type = GGML_Q4_0;
+        else if (strcmp(argv[4], "bf16")) { fprintf(stderr, "peer_gguf: --type bf16, q8_0 or q4_0, not %s\n", argv[4]); return 2; }
     } else if (argc != 3) {
-        fprintf(stderr, "usage: peer_gguf DIR OUT.gguf [--type bf16|q8_0]\n");
+        fprintf(stderr, "usage: peer_gguf DIR OUT.gguf [--type bf16|q8_0|q4_0]\n");
         return 2;
     }
     if (convert(argv[1], argv[2], type)) { fprintf(stderr, "%s\n", olmo_errmsg()); return 1; }

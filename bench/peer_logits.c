@@ -2,7 +2,7 @@
  * the logits of a checkpoint for given token ids, in the raw layout bench/llama_peer.mjs writes for llama.cpp,
  * so bench/peer_compare.mjs can put the two side by side.
  *
- *   build/bench/peer_logits DIR OUT.f32 --tokens a,b,c,... --prefill P [--q8]
+ *   build/bench/peer_logits DIR OUT.f32 --tokens a,b,c,... --prefill P [--q8 | --quant q8|q4]
  *
  * tokens[0..P) go through model_forward_all in one call (logits at every position, as a prefill), then every
  * later token alone through model_forward (a decode step on the KV cache). OUT gets float32 [n_tokens][vocab],
@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int run(const char *dir, const char *out, const int32_t *tok, int n, int prefill, int q8) {
+static int run(const char *dir, const char *out, const int32_t *tok, int n, int prefill, enum olmo_quant q) {
     struct olmo_model m;
-    struct model_load_opts o = {.quant_q8 = q8};
+    struct model_load_opts o = {.quant = q};
     if (model_load(&m, dir, &o)) return -1;
     int rc = 0;
     struct olmo_state st;
@@ -37,10 +37,14 @@ static int run(const char *dir, const char *out, const int32_t *tok, int n, int 
 
 int main(int argc, char **argv) {
     if (argc < 3) goto usage;
-    int prefill = 0, q8 = 0, n = 0;
+    int prefill = 0, n = 0;
+    enum olmo_quant q = OLMO_QUANT_NONE;
     int32_t *tok = NULL;
     for (int i = 3; i < argc; i++) {
-        if (!strcmp(argv[i], "--q8")) q8 = 1;
+        if (!strcmp(argv[i], "--q8")) q = OLMO_QUANT_Q8;
+        else if (!strcmp(argv[i], "--quant") && i + 1 < argc) {
+            if (olmo_quant_parse(argv[++i], &q) != 0) { fprintf(stderr, "peer_logits: %s\n", olmo_errmsg()); return 2; }
+        }
         else if (!strcmp(argv[i], "--prefill") && i + 1 < argc) prefill = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) {
             const char *s = argv[++i];
@@ -60,11 +64,11 @@ int main(int argc, char **argv) {
         } else goto usage;
     }
     if (n < 1 || prefill < 1 || prefill > n) { free(tok); goto usage; }
-    int rc = run(argv[1], argv[2], tok, n, prefill, q8);
+    int rc = run(argv[1], argv[2], tok, n, prefill, q);
     free(tok);
     if (rc) { fprintf(stderr, "peer_logits: %s\n", olmo_errmsg()); return 1; }
     return 0;
 usage:
-    fprintf(stderr, "usage: peer_logits DIR OUT.f32 --tokens a,b,... --prefill P [--q8]  (1 <= P <= number of tokens)\n");
+    fprintf(stderr, "usage: peer_logits DIR OUT.f32 --tokens a,b,... --prefill P [--q8 | --quant q8|q4]  (1 <= P <= number of tokens)\n");
     return 2;
 }

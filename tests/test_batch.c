@@ -100,7 +100,7 @@ TEST(batch_equals_single_bf16_f16) {
 TEST(batch_equals_single_bf16_kv_and_q8) {
     struct model_state_opts so = {.kv_dtype = OLMO_KV_BF16};
     CHECK(batch_equals_single(FIX "olmo2_f32_gqa", NULL, &so));
-    struct model_load_opts q8 = {.quant_q8 = 1};
+    struct model_load_opts q8 = {.quant = OLMO_QUANT_Q8};
     CHECK(batch_equals_single(FIX "olmo2_f32_gqa", &q8, NULL));
 }
 

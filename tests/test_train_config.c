@@ -194,6 +194,28 @@ TEST(minimal_config_and_defaults) {
     train_config_free(&tc);
 }
 
+/* issue 8: every OLMo scheduler name parses; WSD's keys are read; inverse-sqrt without warm-up is refused */
+TEST(scheduler_names_and_wsd_keys) {
+    struct train_config tc;
+    static const char *const names[] = {"constant", "constant_with_warmup", "cosine_with_warmup",
+                                        "linear_with_warmup", "inverse_sqrt_with_warmup", "max_scheduler",
+                                        "cosine_linear_envelope", "wsd"};
+    char buf[1024];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(buf, sizeof buf, GOOD_MODEL GOOD_OPT "scheduler:\n  name: %s\n", names[i]);
+        CHECK_MSG(load_text(&tc, buf) == 0, "%s: %s", names[i], olmo_errmsg());
+        train_config_free(&tc);
+    }
+    CHECK(load_text(&tc, GOOD_MODEL GOOD_OPT "scheduler:\n  name: wsd\n  decay: 50\n  decay_min_lr: 1.0e-6\n") == 0);
+    CHECK(tc.sched == TRAIN_SCHED_WSD && tc.decay == 50 && tc.decay_min_lr == 1e-6 && tc.decay_fraction == 0.1);
+    CHECK(tc.warmup_min_lr == 0.0);   /* OLMo-core's default, not the old trainer's 0.1·lr */
+    train_config_free(&tc);
+    CHECK(load_text(&tc, GOOD_MODEL GOOD_OPT "scheduler:\n  name: inverse_sqrt_with_warmup\n  t_warmup: 0\n") < 0);
+    CHECK_MSG(strstr(olmo_errmsg(), "scheduler.t_warmup"), "%s", olmo_errmsg());
+    CHECK(load_text(&tc, GOOD_MODEL GOOD_OPT "scheduler:\n  name: cosine\n") < 0);
+    CHECK_MSG(strstr(olmo_errmsg(), "constant_with_warmup"), "%s", olmo_errmsg());
+}
+
 TEST(unsupported_values_refused_naming_key_and_line) {
     struct train_config tc;
     CHECK(load_text(&tc, GOOD_MODEL "  alibi: true\n" GOOD_OPT) < 0);
@@ -215,7 +237,7 @@ TEST(unsupported_values_refused_naming_key_and_line) {
     CHECK(strstr(olmo_errmsg(), "cfg.yaml:17: max_duration: expected steps"));
     CHECK(load_text(&tc, GOOD_MODEL GOOD_OPT "data:\n  memmap_dtype: int16\n") < 0);
     CHECK(strstr(olmo_errmsg(), "cfg.yaml:18: data.memmap_dtype: 'int16'"));
-    CHECK(load_text(&tc, GOOD_MODEL GOOD_OPT "scheduler:\n  name: inverse_sqrt_with_warmup\n") < 0);
+    CHECK(load_text(&tc, GOOD_MODEL GOOD_OPT "scheduler:\n  name: polynomial\n") < 0);
     CHECK(strstr(olmo_errmsg(), "cfg.yaml:18: scheduler.name"));
     CHECK(load_text(&tc, GOOD_MODEL GOOD_OPT "max_grad_norm_ratio: 1.0\n") < 0);
     CHECK(strstr(olmo_errmsg(), "cfg.yaml:17: max_grad_norm_ratio"));

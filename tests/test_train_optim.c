@@ -1,5 +1,6 @@
 /* test_train_optim.c — schedules, clipping, AdamW, weight-decay groups, initialisation, FLOP count, determinism
  * and error paths of the training core, against values worked out by hand (numbers in the comments). */
+#include <math.h>
 #include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ static struct olmo_config small_cfg(void) {
 }
 
 TEST(optim_schedule_cosine_linear_constant) {
-    struct optim_schedule s = {SCHED_COSINE_WITH_WARMUP, 1e-3, 10, 110, 0.1, -1.0};
+    struct optim_schedule s = {SCHED_COSINE_WITH_WARMUP, 1e-3, 10, 110, 0.1, -1.0, 0, 0, 0};
     CHECK_NEAR(optim_lr(&s, 0), 1e-4, 1e-15);     /* OLMo-1 quirk: warm-up starts at 0.1·lr when unset */
     CHECK_NEAR(optim_lr(&s, 5), 5.5e-4, 1e-15);   /* 1e-4 + 9e-4·5/10 */
     CHECK_NEAR(optim_lr(&s, 10), 1e-3, 1e-15);
@@ -44,10 +45,62 @@ TEST(optim_schedule_cosine_linear_constant) {
     CHECK_NEAR(optim_lr(&s, 12345), 1e-3, 1e-15);
 }
 
+/* issue 8: OLMo's ConstantScheduler returns the peak at every step whatever t_warmup says (warm-up belongs to the
+ * *_with_warmup schedulers); olmo.c used to warm it up from 0.1·lr over t_warmup. */
+TEST(optim_schedule_constant_has_no_warmup) {
+    struct optim_schedule s = {SCHED_CONSTANT, 1e-3, 100, 1000, 0.1, -1.0, 0, 0, 0};
+    for (int x = 0; x <= 3; x++) CHECK_NEAR(optim_lr(&s, x), 1e-3, 1e-15);
+    CHECK_NEAR(optim_lr(&s, 99), 1e-3, 1e-15);
+    CHECK_NEAR(optim_lr(&s, 5000), 1e-3, 1e-15);   /* past t_max: still the peak */
+    s.kind = SCHED_CONSTANT_WITH_WARMUP;           /* the warm-up belongs here */
+    CHECK_NEAR(optim_lr(&s, 0), 1e-4, 1e-15);
+    CHECK_NEAR(optim_lr(&s, 1), 1.09e-4, 1e-15);   /* the figures issue 8 saw for plain constant */
+    CHECK_NEAR(optim_lr(&s, 99), 1e-4 + 9e-4 * 0.99, 1e-15);
+    CHECK_NEAR(optim_lr(&s, 100), 1e-3, 1e-15);
+    CHECK_NEAR(optim_lr(&s, 5000), 1e-3, 1e-15);
+}
+
+/* The other OLMo schedules at and around t_warmup, t_max and alpha_f (olmo/optim.py; OLMo-core scheduler.py). */
+TEST(optim_schedule_inv_sqrt_max_envelope_wsd) {
+    struct optim_schedule s = {SCHED_INV_SQRT_WITH_WARMUP, 1e-3, 100, 1000, 0.1, 0.0, 0, 0, 0};
+    CHECK_NEAR(optim_lr(&s, 50), 5e-4, 1e-15);             /* warm-up from 0 */
+    CHECK_NEAR(optim_lr(&s, 100), 1e-3, 1e-15);
+    CHECK_NEAR(optim_lr(&s, 400), 5e-4, 1e-15);            /* lr·sqrt(100/400) */
+    CHECK_NEAR(optim_lr(&s, 1e6), 1e-5, 1e-15);            /* no alpha_f floor, no t_max in the old trainer */
+    s.kind = SCHED_MAX;                                    /* max(cosine, inverse sqrt) */
+    double cos550 = 1e-4 + 9e-4 * (1 + cos(M_PI * 450.0 / 900.0)) / 2;
+    CHECK_NEAR(optim_lr(&s, 550), fmax(cos550, 1e-3 * sqrt(100.0 / 550.0)), 1e-15);
+    CHECK_NEAR(optim_lr(&s, 1000), 1e-3 * sqrt(0.1), 1e-15);   /* cosine at its floor 1e-4 < inv-sqrt 3.16e-4 */
+    s.kind = SCHED_COS_LINEAR_ENVELOPE;
+    CHECK_NEAR(optim_lr(&s, 100), 1e-3, 1e-15);
+    CHECK_NEAR(optim_lr(&s, 550), 1e-4 + 0.5 * 9e-4 * 0.5, 1e-15);   /* p = 1/2: envelope 1/2, cosine factor 1/2 */
+    CHECK_NEAR(optim_lr(&s, 999.999), 1e-4, 1e-10);
+    CHECK_NEAR(optim_lr(&s, 1000), 1e-4, 1e-15);
+    CHECK_NEAR(optim_lr(&s, 2000), 1e-4, 1e-15);
+    /* WSD: warm-up 100, stable, linear decay over the last decay_fraction·T = 100 to decay_min_lr */
+    struct optim_schedule w = {SCHED_WSD, 1e-3, 100, 1000, 0.1, 0.0, 0, 0.1, 1e-5};
+    CHECK_NEAR(optim_lr(&w, 50), 5e-4, 1e-15);
+    CHECK_NEAR(optim_lr(&w, 100), 1e-3, 1e-15);
+    CHECK_NEAR(optim_lr(&w, 899), 1e-3, 1e-15);
+    CHECK_NEAR(optim_lr(&w, 900), 1e-3, 1e-15);             /* decay starts at T − D with the peak */
+    CHECK_NEAR(optim_lr(&w, 950), 1e-5 + (1e-3 - 1e-5) * 0.5, 1e-15);
+    CHECK_NEAR(optim_lr(&w, 1000), 1e-5, 1e-15);
+    CHECK_NEAR(optim_lr(&w, 1500), 1e-5, 1e-15);            /* held at the floor past T */
+    w.decay = 300;                                          /* an explicit length wins over the fraction */
+    CHECK_NEAR(optim_lr(&w, 850), 1e-5 + (1e-3 - 1e-5) * 0.5, 1e-15);
+    /* token units: the same curve with every length × tokens per step */
+    struct optim_schedule t = {SCHED_WSD, 1e-3, 100 * 4096.0, 1000 * 4096.0, 0.1, 0.0, 0, 0.1, 1e-5};
+    CHECK_NEAR(optim_lr(&t, 950 * 4096.0), 1e-5 + (1e-3 - 1e-5) * 0.5, 1e-15);
+    CHECK_NEAR(optim_lr(&t, 1 * 4096.0), 1e-3 * 4096.0 / 409600.0, 1e-15);   /* step 1 of the warm-up */
+    /* names round-trip */
+    for (int k = 0; k <= SCHED_WSD; k++) CHECK(optim_sched_from_name(optim_sched_name(k)) == k);
+    CHECK(optim_sched_from_name("cosine") == -1);
+}
+
 TEST(optim_schedule_olmo2_1b_stage1_end_in_tokens) {
     /* spec §2d: peak 4e-4, W = 8,388,608,000 tokens, T = 5e12, α = 0.1; at step 1,907,359 × 2,097,152 tokens the lr
      * is the stage-2 config's learning_rate 0.000074487 */
-    struct optim_schedule s = {SCHED_COSINE_WITH_WARMUP, 4e-4, 8388608000.0, 5e12, 0.1, 0.0};
+    struct optim_schedule s = {SCHED_COSINE_WITH_WARMUP, 4e-4, 8388608000.0, 5e12, 0.1, 0.0, 0, 0, 0};
     CHECK_NEAR(optim_lr(&s, 1907359.0 * 2097152.0), 7.4487e-5, 5e-10);
 }
 

@@ -186,7 +186,7 @@ static void run_variant(int vi, enum train_precision prec) {
     memset(m->v, 0, m->n_params * sizeof(float));
     optim_set_decay(m, v->decay_norm, v->decay_emb);
     struct optim_adamw o = {0.9f, 0.95f, v->adam_eps, 0.1f};
-    struct optim_schedule s = {v->sched, 1e-2, 2, 5, 0.1, v->warmup_min_lr};
+    struct optim_schedule s = {v->sched, 1e-2, 2, 5, 0.1, v->warmup_min_lr, 0, 0, 0};
     for (int step = 1; step <= 3; step++) {
         train_model_zero_grad(m);
         for (int b = 0; b < RB; b++)

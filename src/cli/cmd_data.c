@@ -8,6 +8,17 @@
 
 static const struct olmo_command data_commands[] = {
     /* One line per subcommand, in pipeline order. */
+    {"from-text", "turn plain text files into Dolma documents (JSONL)", cmd_data_from_text},
+    {"tag", "run Dolma taggers over documents, writing attribute files", cmd_data_tag},
+    {"dedup", "deduplicate documents or paragraphs with a Bloom filter (dolma dedupe)", cmd_data_dedup},
+    {"mix", "filter, mask and merge documents with their attributes (dolma mix)", cmd_data_mix},
+    {"tokens", "tokenize documents into the .npy token files olmo train reads (dolma tokens)", cmd_data_tokens},
+    {"stats", "documents, characters and attribute counts per source (table or --json)", cmd_data_stats},
+    {"list-taggers", "list the taggers 'tag' accepts", cmd_data_list_taggers},
+    {"index", "suffix-array index of token files (for count, search, ngram, olmo trace)", cmd_data_index},
+    {"count", "occurrences of a phrase (or AND/OR of phrases) in an index", cmd_data_count},
+    {"search", "where a phrase occurs: documents, metadata, text, training steps", cmd_data_search},
+    {"ngram", "next-token counts after a context (infini-gram's ∞-gram)", cmd_data_ngram},
     {NULL, NULL, NULL},
 };
 

@@ -22,14 +22,14 @@ int cmd_perplexity(int argc, char **argv) {
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8] [--kv-cache f32|bf16] [-t N]\n\n"
+            printf("usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8|q4] [--kv-cache f32|bf16] [-t N]\n\n"
                    "How well the checkpoint in DIR predicts FILE: the file is tokenized whole, cut into windows of\n"
                    "--ctx tokens (default 512, or the model's context if shorter), and every token after the first of\n"
                    "a window is scored. Prints tokens, mean negative log-likelihood (nats), perplexity, bits per byte.\n\n"
                    "  -m, --model DIR   Hugging Face checkpoint directory\n"
                    "  -f FILE           the text to score\n"
                    "  --ctx N           window length in tokens\n"
-                   "  --quant q8        int8 weights (measures what q8 costs in quality)\n"
+                   "  --quant q8|q4     int8 or 4-bit weights (measures what quantization costs in quality)\n"
                    "  --kv-cache T      KV cache element type, f32 (default) or bf16 (measures what bf16 costs)\n"
                    "  -t, --threads N   threads (default: all cores)\n");
             return 0;
@@ -43,7 +43,7 @@ int cmd_perplexity(int argc, char **argv) {
         }
     }
     if (!o.dir || !file) {
-        fprintf(stderr, "usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8] [--kv-cache f32|bf16] [-t N]\n");
+        fprintf(stderr, "usage: olmo perplexity -m DIR -f FILE [--ctx N] [--quant q8|q4] [--kv-cache f32|bf16] [-t N]\n");
         return 2;
     }
     size_t len;

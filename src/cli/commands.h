@@ -18,7 +18,21 @@ int cmd_demo(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);           /* `olmo inspect batch CONFIG --step N` */
 int cmd_perplexity(int argc, char **argv);
 int cmd_data(int argc, char **argv);              /* `olmo data <subcommand>`: table in cmd_data.c */
+int cmd_data_from_text(int argc, char **argv);    /* `olmo data from-text` */
+int cmd_data_tag(int argc, char **argv);          /* `olmo data tag` */
+int cmd_data_list_taggers(int argc, char **argv); /* `olmo data list-taggers` */
+int cmd_data_stats(int argc, char **argv);        /* `olmo data stats` */
+int cmd_data_dedup(int argc, char **argv);        /* `olmo data dedup` (src/data/dedup.h) */
+int cmd_data_mix(int argc, char **argv);          /* `olmo data mix` (src/data/mix.h) */
+int cmd_data_tokens(int argc, char **argv);       /* `olmo data tokens` (src/data/tokens.h) */
+int cmd_eval(int argc, char **argv);              /* `olmo eval ppl|tasks` (cmd_eval.c) */
 int cmd_serve(int argc, char **argv);             /* `olmo serve`: OpenAI-compatible HTTP server */
+int cmd_quantize(int argc, char **argv);          /* `olmo quantize -m DIR -o OUT --quant q8|q4` */
+int cmd_data_index(int argc, char **argv);        /* `olmo data index`: suffix-array index (src/index/) */
+int cmd_data_count(int argc, char **argv);
+int cmd_data_search(int argc, char **argv);
+int cmd_data_ngram(int argc, char **argv);
+int cmd_trace(int argc, char **argv);             /* `olmo trace`: OLMoTrace spans of a text in an index */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);

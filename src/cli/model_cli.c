@@ -20,7 +20,7 @@ const char *model_cli_flags_help =
     "  -t, --threads N       compute threads (default: the cores this process may use)\n"
     "  --ctx N               context length to allocate (default: what the run needs, at most max_position_embeddings;\n"
     "                        chat: 2048 at most)\n"
-    "  --quant q8            convert the projection weights to int8 (blocks of 32, fp16 scales) at load\n"
+    "  --quant q8|q4         convert the projection weights to int8 / 4-bit (blocks of 32, fp16 scales) at load\n"
     "  --kv-cache f32|bf16   KV cache element type (default f32; bf16 halves its memory and the bytes attention\n"
     "                        reads per token, keys and values rounded to bf16, arithmetic still fp32)\n";
 
@@ -63,8 +63,7 @@ int model_cli_flag(struct model_cli_opts *o, int argc, char **argv, int *i) {
     else if (!strcmp(a, "--ctx")) { VAL(1, 1 << 24) o->ctx = (int)v; }
     else if (!strcmp(a, "--quant")) {
         if (need(argc, argv, i)) return -1;
-        if (strcmp(argv[*i], "q8")) return olmo_err("--quant: only 'q8' is supported, not '%s'", argv[*i]);
-        o->quant_q8 = 1;
+        if (olmo_quant_parse(argv[*i], &o->quant) != 0) return olmo_err_prefix("--quant: ");
     } else if (!strcmp(a, "--kv-cache")) {
         if (need(argc, argv, i)) return -1;
         if (model_kv_dtype_parse(argv[*i], &o->kv_dtype) != 0) return olmo_err_prefix("--kv-cache: ");
@@ -81,7 +80,7 @@ int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_
         olmo_pool_set_threads(o->threads);
     }
     double t0 = olmo_now();
-    struct model_load_opts lo = {.quant_q8 = o->quant_q8};
+    struct model_load_opts lo = {.quant = o->quant};
     if (model_load(&c->model, o->dir, &lo) != 0) return -1;
     char *tp = olmo_path_join(o->dir, "tokenizer.json");
     c->tok = tp ? tok_load(tp) : NULL;
@@ -116,7 +115,7 @@ int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_
     char kv[96];
     olmo_log_info("loaded %s: %s, %d layers, d=%d, %s weights (%.2f GB read per token), %.2f s, temperature %g top-k %d top-p %g, %s",
                   o->dir, hf_model_type(c->model.cfg.arch), c->model.cfg.n_layers, c->model.cfg.d_model,
-                  o->quant_q8 ? "Q8" : c->model.dtype_name, c->model.weight_bytes / 1e9, c->load_s, (double)temp, top_k,
+                  o->quant == OLMO_QUANT_Q8 ? "Q8" : o->quant == OLMO_QUANT_Q4 ? "Q4" : c->model.dtype_name, c->model.weight_bytes / 1e9, c->load_s, (double)temp, top_k,
                   (double)top_p, kv_desc(&c->gen.state, kv, sizeof kv));
     return 0;
 }

@@ -14,7 +14,8 @@
 
 struct model_cli_opts {
     const char *dir, *prompt, *system;
-    int n_new, threads, ctx, quant_q8, top_k;
+    int n_new, threads, ctx, top_k;
+    enum olmo_quant quant;         /* --quant q8|q4 */
     float temperature, top_p;
     uint64_t seed;
     int set_temperature, set_top_k, set_top_p;

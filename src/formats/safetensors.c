@@ -433,6 +433,7 @@ int st_writer_write(struct st_writer *w, const char *path) {
     qsort(w->entries, (size_t)w->n, sizeof *w->entries, cmp_entry);
     json_t *root = json_object(), *meta = json_object();
     json_object_set_new(meta, "format", json_string("pt"));
+    if (w->meta_key && w->meta_value) json_object_set_new(meta, w->meta_key, json_string(w->meta_value));
     json_object_set_new(root, "__metadata__", meta);
     uint64_t at = 0;
     for (int i = 0; i < w->n; i++) {
@@ -451,6 +452,7 @@ int st_writer_write(struct st_writer *w, const char *path) {
     json_decref(root);
     if (!hdr) return olmo_err("st_writer: cannot build the header for %s", path);
     size_t hl = strlen(hdr), padded = (hl + 7) & ~(size_t)7;
+    if (w->data_align > 8) padded = (8 + hl + (size_t)w->data_align - 1) / (size_t)w->data_align * (size_t)w->data_align - 8;
     uint8_t lenb[8];
     for (int i = 0; i < 8; i++) lenb[i] = (uint8_t)((uint64_t)padded >> (8 * i));
     struct olmo_atomic_file f;

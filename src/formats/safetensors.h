@@ -79,6 +79,11 @@ struct st_writer_entry;
 struct st_writer {
     struct st_writer_entry *entries;
     int n, cap;
+    /* optional, set after st_writer_init: one more __metadata__ entry (e.g. olmo quantize's "olmo.quant"), and
+     * the data buffer's start aligned to data_align bytes in the file (a power of two > 8; header padded with
+     * spaces, as the format allows) so that mapped tensors are aligned for the kernels */
+    const char *meta_key, *meta_value;
+    int data_align;
 };
 void st_writer_init(struct st_writer *w);
 /* Adds a tensor whose values are fp32 in memory, stored as `dtype` (ST_F32 or ST_BF16, round-to-nearest-even).

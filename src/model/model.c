@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "formats/hf_config.h"
+#include "model/quant_file.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -58,7 +59,13 @@ static enum olmo_dtype to_olmo_dtype(enum st_dtype d) {
 }
 
 static int get_linear(struct loader *L, struct olmo_linear *W, const char *name, int64_t rows, int64_t cols) {
-    const struct st_tensor *t = want(L, name, 2, rows, cols);
+    const struct st_tensor *t = st_find(L->st, name), *s;
+    if (t && t->dtype == ST_U8) {   /* a quantized checkpoint (olmo quantize): model/quant_file.h */
+        if (quant_file_linear(L->st, t, rows, cols, W, &s) != 0) return -1;
+        L->used[t - L->st->tensors] = L->used[s - L->st->tensors] = 1;
+        return 0;
+    }
+    t = want(L, name, 2, rows, cols);
     if (!t) return -1;
     memset(W, 0, sizeof *W);
     W->dtype = to_olmo_dtype(t->dtype);
@@ -131,7 +138,9 @@ static int load_weights(struct olmo_model *m, struct loader *L) {
         if (get_vec(L, m->final_norm, "model.norm.weight", d)) return -1;
     }
     const struct st_tensor *lm = st_find(L->st, "lm_head.weight");
-    if (c->tie_embeddings) {
+    if (c->tie_embeddings && lm && lm->dtype == ST_U8) {   /* quantized checkpoint: its own lm_head copy */
+        if (get_linear(L, &m->lm_head, "lm_head.weight", V, d)) return -1;
+    } else if (c->tie_embeddings) {
         /* Tied: lm_head is normally absent. Tolerate an exact duplicate of the embedding, nothing else. */
         if (lm) {
             const struct st_tensor *e = st_find(L->st, "model.embed_tokens.weight");
@@ -165,6 +174,7 @@ static uint64_t linear_bytes(const struct olmo_linear *W) {
     case OLMO_DTYPE_BF16:
     case OLMO_DTYPE_F16: return 2 * n;
     case OLMO_DTYPE_Q8: return n + n / OLMO_Q8_BLOCK * 2;
+    case OLMO_DTYPE_Q4: return n / 2 + n / OLMO_Q8_BLOCK * 2;
     }
     return 0;
 }
@@ -194,7 +204,7 @@ int model_load_from(struct olmo_model *m, const struct olmo_config *cfg, struct 
         m->dtype_name = olmo_strdup(L.n_mixed ? "mixed" : st_dtype_name(L.first_dtype));
         if (!m->dtype_name) rc = -1;
     }
-    if (rc == 0 && opts && opts->quant_q8) rc = model_quantize_q8(m);
+    if (rc == 0 && opts && opts->quant != OLMO_QUANT_NONE) rc = model_quantize(m, opts->quant);
     if (rc != 0) {
         model_free(m);
         return -1;
@@ -228,31 +238,41 @@ int model_load(struct olmo_model *m, const char *dir, const struct model_load_op
     return 0;
 }
 
-/* Quantizes W in place. When W was a view of the memory-mapped checkpoint, its pages are then dropped from
- * resident memory (they are read once here and never again: a tied embedding's rows fault back in on lookup),
- * so a Q8 model's peak RSS is the Q8 copy plus one matrix of the file, not the whole file besides. */
-static int quantize_one(struct olmo_model *m, struct olmo_linear *W) {
+const char *olmo_quant_name(enum olmo_quant q) { return q == OLMO_QUANT_Q8 ? "q8" : q == OLMO_QUANT_Q4 ? "q4" : "none"; }
+
+int olmo_quant_parse(const char *s, enum olmo_quant *q) {
+    if (!strcmp(s, "q8")) *q = OLMO_QUANT_Q8;
+    else if (!strcmp(s, "q4")) *q = OLMO_QUANT_Q4;
+    else if (!strcmp(s, "none")) *q = OLMO_QUANT_NONE;
+    else return olmo_err("unknown quantization '%s' (expected q8, q4 or none)", s);
+    return 0;
+}
+
+/* When W was a view of the memory-mapped checkpoint, its pages are dropped from resident memory after
+ * quantizing (they are read once here and never again: a tied embedding's rows fault back in on lookup), so a
+ * quantized model's peak RSS is the quantized copy plus one matrix of the file, not the whole file besides. */
+int model_quantize_linear(struct olmo_model *m, struct olmo_linear *W, enum olmo_quant qt) {
+    if (qt == OLMO_QUANT_NONE || W->dtype == OLMO_DTYPE_Q8 || W->dtype == OLMO_DTYPE_Q4) return 0;
     struct olmo_linear q;
     const void *src = W->data;
     size_t n = (size_t)linear_bytes(W);
     int mapped = W->owned == NULL;
-    if (linear_quantize_q8(&q, W) != 0) return -1;
+    if ((qt == OLMO_QUANT_Q8 ? linear_quantize_q8(&q, W) : linear_quantize_q4(&q, W)) != 0) return -1;
     linear_free(W);
     *W = q;
     for (int f = 0; mapped && f < m->st.n_files; f++) olmo_mmap_release(&m->st.files[f].map, src, n);
     return 0;
 }
 
-int model_quantize_q8(struct olmo_model *m) {
+int model_quantize(struct olmo_model *m, enum olmo_quant qt) {
     for (int l = 0; l < m->cfg.n_layers; l++) {
         struct olmo_layer *ly = &m->layers[l];
         struct olmo_linear *all[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->w_gate, &ly->w_up, &ly->w_down};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-            if (all[i]->dtype != OLMO_DTYPE_Q8 && quantize_one(m, all[i]) != 0)
-                return olmo_err_prefix("quantizing layer %d: ", l);
+            if (model_quantize_linear(m, all[i], qt) != 0) return olmo_err_prefix("quantizing layer %d: ", l);
     }
-    /* A tied lm_head gets its own Q8 copy; the embedding itself stays as stored for row lookups. */
-    if (m->lm_head.dtype != OLMO_DTYPE_Q8 && quantize_one(m, &m->lm_head) != 0) return olmo_err_prefix("quantizing lm_head: ");
+    /* A tied lm_head gets its own copy; the embedding itself stays as stored for row lookups. */
+    if (model_quantize_linear(m, &m->lm_head, qt) != 0) return olmo_err_prefix("quantizing lm_head: ");
     count_bytes(m);
     return 0;
 }

@@ -40,9 +40,14 @@ struct olmo_model {
     uint64_t weight_bytes;       /* bytes of the projection matrices + embeddings as used (after quantization) */
 };
 
+/* Weight quantization at load (docs/quantization.md). */
+enum olmo_quant { OLMO_QUANT_NONE = 0, OLMO_QUANT_Q8 = 1, OLMO_QUANT_Q4 = 2 };
 struct model_load_opts {
-    int quant_q8;                /* convert every projection (not the embedding) to Q8 at load */
+    enum olmo_quant quant;       /* convert every projection (not the embedding) to Q8 or Q4 at load */
 };
+/* "none" / "q8" / "q4"; olmo_quant_parse: 0 and *q set, or -1 with olmo_err naming the accepted values. */
+const char *olmo_quant_name(enum olmo_quant q);
+int olmo_quant_parse(const char *s, enum olmo_quant *q);
 
 /* Loads DIR. 0, or -1 with olmo_err naming the file and tensor at fault. opts may be NULL. */
 int model_load(struct olmo_model *m, const char *dir, const struct model_load_opts *opts);
@@ -50,8 +55,12 @@ int model_load(struct olmo_model *m, const char *dir, const struct model_load_op
 int model_load_from(struct olmo_model *m, const struct olmo_config *cfg, struct st_set *st,
                     const struct model_load_opts *opts);
 void model_free(struct olmo_model *m);
-/* Converts every projection matrix (q/k/v/o, MLP, and an untied lm_head) to Q8 in place. */
-int model_quantize_q8(struct olmo_model *m);
+/* Converts every projection matrix (q/k/v/o, MLP, and the lm_head: a tied one gets its own copy) to q in place;
+ * matrices already quantized are left as they are. */
+int model_quantize(struct olmo_model *m, enum olmo_quant q);
+/* Converts one matrix of m to q in place (a view of the mapped checkpoint has its pages released afterwards;
+ * per expert for mixture-of-experts weights). No-op for OLMO_QUANT_NONE or a matrix already quantized. */
+int model_quantize_linear(struct olmo_model *m, struct olmo_linear *W, enum olmo_quant q);
 
 /* A sliding-window layer's cache is a ring of window - 1 + MODEL_RING_SLACK rows: enough for one forward call of up
  * to MODEL_RING_SLACK + 1 new tokens (longer calls are cut into such chunks) and for cutting back that many positions. */

@@ -371,7 +371,7 @@ static int load(struct server *srv) {
         olmo_pool_set_threads(o->threads);
     }
     double t0 = olmo_now();
-    struct model_load_opts lo = {.quant_q8 = o->quant_q8};
+    struct model_load_opts lo = {.quant = o->quant_q8 ? OLMO_QUANT_Q8 : OLMO_QUANT_NONE};
     if (model_load(&srv->model, o->dir, &lo) != 0) return -1;
     char *tp = olmo_path_join(o->dir, "tokenizer.json");
     srv->tok = tp ? tok_load(tp) : NULL;

@@ -135,14 +135,21 @@ int metrics_plot(const char *jsonl_path, const char *png_path, const char *title
     size_t len = 0;
     char *text = olmo_read_file(jsonl_path, &len);
     if (!text) return -1;
-    char *dat = NULL, *tmp_png = NULL;
-    int rc = 0, points = 0;
+    char *dat = NULL, *tmp_png = NULL, *edat = NULL;
+    int rc = 0, points = 0, epoints = 0;
+    FILE *efp = NULL;
     size_t n = strlen(png_path) + 32;
     dat = olmo_malloc(n);
     tmp_png = olmo_malloc(n);
     if (!dat || !tmp_png) { rc = -1; goto out; }
     snprintf(dat, n, "%s.dat.%ld", png_path, (long)getpid());
     snprintf(tmp_png, n, "%s.tmp.%ld", png_path, (long)getpid());
+    /* evaluation lines (eval/eval_train.h): the mean of their eval/<label>/CrossEntropyLoss, a second curve */
+    edat = olmo_malloc(n + 8);
+    if (!edat) { rc = -1; goto out; }
+    snprintf(edat, n + 8, "%s.eval.%ld", png_path, (long)getpid());
+    efp = fopen(edat, "w");
+    if (!efp) { rc = olmo_err_errno("cannot create %s", edat); goto out; }
     FILE *fp = fopen(dat, "w");
     if (!fp) { rc = olmo_err_errno("cannot create %s", dat); goto out; }
     for (char *line = text; *line;) {
@@ -154,17 +161,38 @@ int metrics_plot(const char *jsonl_path, const char *png_path, const char *title
         if (json_is_integer(st) && json_is_number(lo)) {
             fprintf(fp, "%lld %.9g\n", (long long)json_integer_value(st), json_number_value(lo));
             points++;
+        } else if (json_is_integer(st)) {
+            const char *k;
+            json_t *v;
+            double sum = 0;
+            int cnt = 0;
+            json_object_foreach(o, k, v) {
+                size_t kl = strlen(k);
+                if (!strncmp(k, "eval/", 5) && kl > 17 && !strcmp(k + kl - 17, "/CrossEntropyLoss") && json_is_number(v)) {
+                    sum += json_number_value(v);
+                    cnt++;
+                }
+            }
+            if (cnt) {
+                fprintf(efp, "%lld %.9g\n", (long long)json_integer_value(st), sum / cnt);
+                epoints++;
+            }
         }
         json_decref(o);
         line += ll + (nl ? 1 : 0);
     }
     fclose(fp);
+    fclose(efp);
+    efp = NULL;
     if (points == 0) { olmo_log_warn("no loss values in %s: no loss curve drawn", jsonl_path); goto out; }
     FILE *gp = popen("gnuplot 2>/dev/null", "w");
     if (!gp) { olmo_log_warn("gnuplot not available: no loss curve drawn"); goto out; }
     fprintf(gp, "set terminal png size 900,540\nset output '%s'\nset title '%s' noenhanced\n"
-                "set xlabel 'step'\nset ylabel 'loss'\nset grid\nset key off\n"
-                "plot '%s' using 1:2 with lines lw 2\n", tmp_png, title ? title : "training loss", dat);
+                "set xlabel 'step'\nset ylabel 'loss'\nset grid\nset key %s\n"
+                "plot '%s' using 1:2 with lines lw 2 title 'train'", tmp_png, title ? title : "training loss",
+            epoints ? "top right" : "off", dat);
+    if (epoints) fprintf(gp, ", '%s' using 1:2 with linespoints lw 2 pt 7 title 'eval (CE)'", edat);
+    fputc('\n', gp);
     int status = pclose(gp);
     if (status != 0 || !olmo_file_exists(tmp_png)) {
         olmo_log_warn("gnuplot failed (status %d, is gnuplot-nox installed?): no loss curve drawn", status);
@@ -173,6 +201,9 @@ int metrics_plot(const char *jsonl_path, const char *png_path, const char *title
     }
     if (rename(tmp_png, png_path) != 0) rc = olmo_err_errno("cannot rename %s to %s", tmp_png, png_path);
 out:
+    if (efp) fclose(efp);
+    if (edat) unlink(edat);
+    free(edat);
     if (dat) unlink(dat);
     free(dat);
     free(tmp_png);

@@ -6,23 +6,77 @@
 #include <math.h>
 #include <string.h>
 
-double optim_lr(const struct optim_schedule *s, double x) {
+static const char *const sched_names[] = {
+    [SCHED_CONSTANT] = "constant",
+    [SCHED_COSINE_WITH_WARMUP] = "cosine_with_warmup",
+    [SCHED_LINEAR_WITH_WARMUP] = "linear_with_warmup",
+    [SCHED_CONSTANT_WITH_WARMUP] = "constant_with_warmup",
+    [SCHED_INV_SQRT_WITH_WARMUP] = "inverse_sqrt_with_warmup",
+    [SCHED_MAX] = "max_scheduler",
+    [SCHED_COS_LINEAR_ENVELOPE] = "cosine_linear_envelope",
+    [SCHED_WSD] = "wsd",
+};
+enum { N_SCHED = (int)(sizeof sched_names / sizeof *sched_names) };
+
+const char *optim_sched_name(enum optim_sched_kind k) {
+    return (int)k >= 0 && (int)k < N_SCHED ? sched_names[k] : "?";
+}
+
+int optim_sched_from_name(const char *name) {
+    for (int k = 0; k < N_SCHED; k++)
+        if (!strcmp(name, sched_names[k])) return k;
+    return -1;
+}
+
+/* Linear warm-up (both trainers): w0 + (lr0 − w0)·min(x, W)/W. */
+static double warmup_lr(const struct optim_schedule *s, double x) {
+    /* OLMo's old trainer starts warm-up at 0.1·lr when warmup_min_lr is unset (OLMo-1 configs) */
+    double w0 = s->warmup_min_lr < 0 ? 0.1 * s->lr : s->warmup_min_lr;
+    double f = x < 0 ? 0 : x > s->t_warmup ? 1 : x / s->t_warmup;
+    return w0 + (s->lr - w0) * f;
+}
+
+static double cosine_lr(const struct optim_schedule *s, double x) {
     double lr0 = s->lr, W = s->t_warmup, eta_min = s->alpha_f * lr0;
-    if (W > 0 && x < W) {
-        /* OLMo's old trainer starts warm-up at 0.1·lr when warmup_min_lr is unset (OLMo-1 configs) */
-        double w0 = s->warmup_min_lr < 0 ? 0.1 * lr0 : s->warmup_min_lr;
-        return w0 + (lr0 - w0) * (x < 0 ? 0 : x) / W;
-    }
+    if (x >= s->t_max || s->t_max <= W) return eta_min;
+    return eta_min + (lr0 - eta_min) * (1.0 + cos(M_PI * (x - W) / (s->t_max - W))) / 2.0;
+}
+
+static double inv_sqrt_lr(const struct optim_schedule *s, double x) {
+    double W = s->t_warmup;
+    return s->lr * sqrt(W / (x > W ? x : W));
+}
+
+double optim_lr(const struct optim_schedule *s, double x) {
+    double lr0 = s->lr, W = s->t_warmup, T = s->t_max, eta_min = s->alpha_f * lr0;
+    /* OLMo's plain constant schedule returns the peak at every position: t_warmup does not apply to it */
+    if (s->kind == SCHED_CONSTANT) return lr0;
+    if (W > 0 && x < W) return warmup_lr(s, x);
     switch (s->kind) {
-    case SCHED_COSINE_WITH_WARMUP:
-        if (x >= s->t_max || s->t_max <= W) return eta_min;
-        return eta_min + (lr0 - eta_min) * (1.0 + cos(M_PI * (x - W) / (s->t_max - W))) / 2.0;
+    case SCHED_COSINE_WITH_WARMUP: return cosine_lr(s, x);
     case SCHED_LINEAR_WITH_WARMUP:
-        if (x >= s->t_max || s->t_max <= W) return eta_min;
-        return lr0 - (lr0 - eta_min) * (x - W) / (s->t_max - W);
-    case SCHED_CONSTANT:
-    default:
+        if (x >= T || T <= W) return eta_min;
+        return lr0 - (lr0 - eta_min) * (x - W) / (T - W);
+    case SCHED_INV_SQRT_WITH_WARMUP: return inv_sqrt_lr(s, x);
+    case SCHED_MAX: {
+        double a = cosine_lr(s, x), b = inv_sqrt_lr(s, x);
+        return a > b ? a : b;
+    }
+    case SCHED_COS_LINEAR_ENVELOPE: {
+        if (x >= T || T <= W) return eta_min;
+        double p = (x - W) / (T - W);
+        return eta_min + (1.0 - p) * (lr0 - eta_min) * (1.0 + cos(M_PI * p)) / 2.0;
+    }
+    case SCHED_WSD: {
+        /* OLMo-core: the decay covers [T − D, T], lr = dmin + (lr0 − dmin)·min(T − x, D)/D */
+        double D = s->decay > 0 ? s->decay : round(T * s->decay_fraction);
+        if (x >= T) return D > 0 ? s->decay_min_lr : lr0;
+        if (D > 0 && x >= T - D) return s->decay_min_lr + (lr0 - s->decay_min_lr) * (T - x) / D;
         return lr0;
+    }
+    case SCHED_CONSTANT_WITH_WARMUP:
+    case SCHED_CONSTANT:
+    default: return lr0;
     }
 }
 

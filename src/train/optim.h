@@ -4,8 +4,10 @@
  *   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
  *   p ← p − lr/(1−β1^t) · m / (sqrt(v)/sqrt(1−β2^t) + eps)
  * Clipping: total = ‖g‖₂ over all gradients, coef = min(1, max/(total + 1e-6)), every gradient × coef (always).
- * Schedules: linear warm-up from warmup_min_lr (OLMo-1's trainer: 0.1·lr when unset) then cosine / linear decay
- * to alpha_f·lr at t_max, or constant. The position x is a step count or a token count (the caller's units);
+ * Schedules (OLMo's `olmo/optim.py` and OLMo-core's `optim/scheduler.py`, spec §2d): linear warm-up from
+ * warmup_min_lr (OLMo-1's trainer: 0.1·lr when unset) then cosine / linear / inverse-sqrt / cosine×linear decay
+ * to alpha_f·lr at t_max, constant after warm-up, warmup-stable-decay (WSD), or plain constant — which, as in
+ * OLMo, has no warm-up at all. The position x is a step count or a token count (the caller's units);
  * OLMo evaluates lr at the position *after* counting the current batch (step 1 uses x = 1 / tokens_per_step).
  * Gradient accumulation is the caller summing micro-batch gradients (train_model_forward_backward adds).
  *
@@ -25,7 +27,24 @@ struct optim_adamw {
     float weight_decay;   /* 0.1; applied only to tensors with decay = 1 */
 };
 
-enum optim_sched_kind { SCHED_CONSTANT = 0, SCHED_COSINE_WITH_WARMUP = 1, SCHED_LINEAR_WITH_WARMUP = 2 };
+enum optim_sched_kind {
+    SCHED_CONSTANT = 0,              /* lr at every x: no warm-up, whatever t_warmup says (OLMo's ConstantScheduler) */
+    SCHED_COSINE_WITH_WARMUP = 1,    /* warm-up, cosine to alpha_f·lr at t_max, then alpha_f·lr */
+    SCHED_LINEAR_WITH_WARMUP = 2,    /* warm-up, linear to alpha_f·lr at t_max, then alpha_f·lr */
+    SCHED_CONSTANT_WITH_WARMUP = 3,  /* warm-up, then lr */
+    SCHED_INV_SQRT_WITH_WARMUP = 4,  /* warm-up, then lr·sqrt(W/x) (old trainer: no alpha_f floor) */
+    SCHED_MAX = 5,                   /* max(cosine_with_warmup, inverse_sqrt_with_warmup) (OLMo's max_scheduler) */
+    SCHED_COS_LINEAR_ENVELOPE = 6,   /* warm-up, then α·lr + (1 − p)·(lr − α·lr)(1 + cos πp)/2, p = (x−W)/(T−W) */
+    SCHED_WSD = 7,                   /* warm-up, lr, then linear to decay_min_lr over the last `decay` of T */
+};
+
+/* The OLMo config name of a kind ("cosine_with_warmup", ...), and back (-1 when unknown). */
+const char *optim_sched_name(enum optim_sched_kind k);
+int optim_sched_from_name(const char *name);
+/* All names, comma-separated, for error messages. */
+#define OPTIM_SCHED_NAMES                                                                                          \
+    "constant, constant_with_warmup, cosine_with_warmup, linear_with_warmup, inverse_sqrt_with_warmup, "           \
+    "max_scheduler, cosine_linear_envelope, wsd"
 
 struct optim_schedule {
     enum optim_sched_kind kind;
@@ -34,9 +53,13 @@ struct optim_schedule {
     double t_max;           /* end of the decay (units as t_warmup); ignored by constant */
     double alpha_f;         /* final lr = alpha_f · lr (OLMo default 0.1) */
     double warmup_min_lr;   /* lr at x = 0; negative = unset → 0.1·lr (the old trainer's default, OLMo-1 quirk) */
+    /* WSD only (OLMo-core): the decay phase is the last `decay` units before t_max (decay <= 0: decay_fraction·t_max,
+     * rounded), ending at decay_min_lr. */
+    double decay, decay_fraction, decay_min_lr;
 };
 
-/* Learning rate at position x (spec §2d). constant: warm-up (if t_warmup > 0) then lr. */
+/* Learning rate at position x (spec §2d). constant: lr at every x (no warm-up, as OLMo). Past t_max every decaying
+ * schedule stays at its floor (WSD: decay_min_lr; OLMo-core would extrapolate below it, but never runs past T). */
 double optim_lr(const struct optim_schedule *s, double x);
 
 /* Marks which tensors get weight decay (spec §2b): Linear weights always; norm weights if decay_norm_and_bias;

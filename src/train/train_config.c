@@ -5,6 +5,7 @@
  * line, as OLMo's structured OmegaConf schema refuses unknown keys. Values that would change the math in a way
  * olmo.c does not implement are refused with the reason. */
 #include "train/train_config.h"
+#include "train/optim.h"
 #include "formats/yaml_config.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -444,7 +445,8 @@ static int read_optimizer(struct sec *s) {
 /* ------------------------------------------------------------------------------------------------ scheduler */
 
 static const char *const sched_honoured[] = {"name", "units", "t_warmup", "t_max", "alpha_f", "warmup_min_lr",
-                                             "grad_clip_warmup_steps", "grad_clip_warmup_factor", NULL};
+                                             "grad_clip_warmup_steps", "grad_clip_warmup_factor", "decay",
+                                             "decay_fraction", "decay_min_lr", NULL};
 static const char *const sched_ignored[] = {NULL};
 
 static int read_scheduler(struct sec *s) {
@@ -453,11 +455,16 @@ static int read_scheduler(struct sec *s) {
     char *name = NULL, *units = NULL;
     int rc = -1;
     if (get_str(s, "name", "cosine_with_warmup", &name) < 0 || get_str(s, "units", "steps", &units) < 0) goto out;
-    if (!strcmp(name, "cosine_with_warmup")) tc->sched = TRAIN_SCHED_COSINE;
-    else if (!strcmp(name, "linear_with_warmup")) tc->sched = TRAIN_SCHED_LINEAR;
-    else if (!strcmp(name, "constant")) tc->sched = TRAIN_SCHED_CONSTANT;
-    else {
-        refuse(s, "name", "'%s' is not supported (cosine_with_warmup, linear_with_warmup, constant)", name);
+    static const struct { const char *name; enum train_sched k; } names[] = {
+        {"cosine_with_warmup", TRAIN_SCHED_COSINE}, {"linear_with_warmup", TRAIN_SCHED_LINEAR},
+        {"constant", TRAIN_SCHED_CONSTANT}, {"constant_with_warmup", TRAIN_SCHED_CONSTANT_WARMUP},
+        {"inverse_sqrt_with_warmup", TRAIN_SCHED_INV_SQRT}, {"max_scheduler", TRAIN_SCHED_MAX},
+        {"cosine_linear_envelope", TRAIN_SCHED_COS_LINEAR_ENVELOPE}, {"wsd", TRAIN_SCHED_WSD}};
+    tc->sched = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(name, names[i].name)) tc->sched = names[i].k;
+    if (!tc->sched) {
+        refuse(s, "name", "'%s' is not supported (" OPTIM_SCHED_NAMES ")", name);
         goto out;
     }
     if (!strcmp(units, "steps")) tc->units = TRAIN_UNITS_STEPS;
@@ -469,10 +476,21 @@ static int read_scheduler(struct sec *s) {
     if (get_double(s, "t_warmup", 100, &tc->t_warmup) < 0 || get_double(s, "t_max", 0, &tc->t_max) < 0 ||
         get_double(s, "alpha_f", 0.1, &tc->alpha_f) < 0 ||
         get_double(s, "grad_clip_warmup_steps", 0, &tc->grad_clip_warmup_steps) < 0 ||
-        get_double(s, "grad_clip_warmup_factor", 0, &tc->grad_clip_warmup_factor) < 0)
+        get_double(s, "grad_clip_warmup_factor", 0, &tc->grad_clip_warmup_factor) < 0 ||
+        get_double(s, "decay", 0, &tc->decay) < 0 || get_double(s, "decay_fraction", 0.1, &tc->decay_fraction) < 0 ||
+        get_double(s, "decay_min_lr", 0, &tc->decay_min_lr) < 0)
         goto out;
     if (tc->t_warmup < 0) {
         refuse(s, "t_warmup", "must be >= 0");
+        goto out;
+    }
+    /* lr·sqrt(W/max(W, x)) is 0 everywhere when W = 0: OLMo would train at lr 0 */
+    if ((tc->sched == TRAIN_SCHED_INV_SQRT || tc->sched == TRAIN_SCHED_MAX) && !(tc->t_warmup > 0)) {
+        refuse(s, "t_warmup", "must be > 0 for %s (lr·sqrt(t_warmup/x) is 0 when t_warmup is 0)", name);
+        goto out;
+    }
+    if (tc->decay < 0 || !(tc->decay_fraction >= 0 && tc->decay_fraction <= 1)) {
+        refuse(s, tc->decay < 0 ? "decay" : "decay_fraction", "must be >= 0 (decay) / in [0, 1] (decay_fraction)");
         goto out;
     }
     if (val(s, "t_max") && !(tc->t_max > 0)) {
@@ -481,7 +499,9 @@ static int read_scheduler(struct sec *s) {
     }
     tc->warmup_min_lr_set = val(s, "warmup_min_lr") != NULL;
     /* OLMo's old trainer starts warm-up at 10 % of the peak when warmup_min_lr is unset (spec §2d) */
-    if (get_double(s, "warmup_min_lr", 0.1 * tc->lr, &tc->warmup_min_lr) < 0) goto out;
+    /* ... but wsd exists only in OLMo-core, whose default is 0 */
+    double w0_default = tc->sched == TRAIN_SCHED_WSD ? 0.0 : 0.1 * tc->lr;
+    if (get_double(s, "warmup_min_lr", w0_default, &tc->warmup_min_lr) < 0) goto out;
     rc = 0;
 out:
     free(name);
@@ -607,9 +627,10 @@ static const char *const top_honoured[] = {
     "fast_forward_batches", "eval_interval", "save_folder", "save_interval", "save_interval_unsharded",
     "save_overwrite", "load_path", "max_duration", "global_train_batch_size", "device_train_microbatch_size",
     "device_train_batch_size", "max_grad_norm", "max_grad_norm_ratio", "precision", "softmax_auxiliary_loss",
-    "auxiliary_loss_multiplier", "stop_at", "stop_after", "reset_optimizer_state", "reset_trainer_state", NULL};
+    "auxiliary_loss_multiplier", "stop_at", "stop_after", "reset_optimizer_state", "reset_trainer_state",
+    "evaluators", NULL};
 static const char *const top_ignored[] = {
-    "dry_run", "wandb", "evaluators", "eval_subset_num_batches", "device_eval_batch_size", "eval_on_load",
+    "dry_run", "wandb", "eval_subset_num_batches", "device_eval_batch_size", "eval_on_load",
     "remote_save_folder", "canceled_check_interval", "save_interval_ephemeral", "save_num_checkpoints_to_keep",
     "save_num_unsharded_checkpoints_to_keep", "force_save_unsharded", "no_pre_train_checkpoint",
     "load_path_sharded_checkpointer", "sharded_checkpointer", "new_style_checkpoints", "speed_monitor",
@@ -697,6 +718,7 @@ static int read_top(struct sec *s) {
     if (ycfg_child(s->node, "save_interval") && !val(s, "save_interval")) tc->save_interval = 0;   /* null: never */
     if (tc->save_interval < 0 || tc->save_interval_unsharded < 0 || tc->eval_interval < 0 || tc->fast_forward_batches < 0)
         return olmo_err("%s: intervals and fast_forward_batches must be >= 0", ycfg_where(s->node));
+    if (eval_train_parse(ycfg_child(s->node, "evaluators"), &tc->evaluators) < 0) return -1;
     if (require_bool(s, "reset_optimizer_state", 0, 0, "not implemented (start from weights with --init-from)") < 0 ||
         require_bool(s, "reset_trainer_state", 0, 0, "not implemented") < 0)
         return -1;
@@ -761,6 +783,7 @@ int train_config_load(struct train_config *tc, const char *path, int n_overrides
 void train_config_free(struct train_config *tc) {
     free(tc->config_path);
     free(tc->run_name);
+    eval_train_spec_free(&tc->evaluators);
     for (size_t i = 0; i < tc->n_data_paths; i++) free(tc->data_paths[i]);
     free(tc->data_paths);
     free(tc->tokenizer_identifier);

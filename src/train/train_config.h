@@ -19,12 +19,16 @@
 #include <stdint.h>
 
 #include "model/config.h"
+#include "eval/eval_train.h"
 #include "train/train_model.h"
 
 struct ycfg;
 
 /* init_fn uses train_model.h's enum train_init (TRAIN_INIT_NORMAL, TRAIN_INIT_MITCHELL). */
-enum train_sched { TRAIN_SCHED_COSINE = 1, TRAIN_SCHED_LINEAR = 2, TRAIN_SCHED_CONSTANT = 3 };
+enum train_sched {
+    TRAIN_SCHED_COSINE = 1, TRAIN_SCHED_LINEAR = 2, TRAIN_SCHED_CONSTANT = 3, TRAIN_SCHED_CONSTANT_WARMUP = 4,
+    TRAIN_SCHED_INV_SQRT = 5, TRAIN_SCHED_MAX = 6, TRAIN_SCHED_COS_LINEAR_ENVELOPE = 7, TRAIN_SCHED_WSD = 8
+};
 enum train_units { TRAIN_UNITS_STEPS = 1, TRAIN_UNITS_TOKENS = 2 };
 enum train_dur_unit { TRAIN_DUR_STEPS = 1, TRAIN_DUR_TOKENS = 2, TRAIN_DUR_EPOCHS = 3 };
 
@@ -55,6 +59,9 @@ struct train_config {
     double alpha_f;            /* final lr = alpha_f · lr (default 0.1) */
     double warmup_min_lr;      /* warmup start; OLMo's default when unset is 0.1 · lr (already applied here) */
     int warmup_min_lr_set;     /* 1 if the config gave warmup_min_lr */
+    double decay;              /* wsd: decay length in `units` (0 = decay_fraction · t_max) */
+    double decay_fraction;     /* wsd: default 0.1 */
+    double decay_min_lr;       /* wsd: lr at t_max (default 0) */
     double grad_clip_warmup_steps;   /* scheduler.grad_clip_warmup_steps (in `units`); 0 = none */
     double grad_clip_warmup_factor;  /* max_grad_norm × this while x <= grad_clip_warmup_steps; 0 = none */
 
@@ -94,6 +101,7 @@ struct train_config {
     int restore_dataloader;    /* default true */
     int64_t fast_forward_batches;  /* 0 = none */
     int64_t eval_interval;     /* default 1000 */
+    struct eval_train_spec evaluators;   /* OLMo's `evaluators` (eval/eval_train.h); n = 0: none */
     char *precision;           /* "amp_bf16", "fp32", ... or NULL */
 
     char *ignored;             /* "fsdp, wandb, compile, …": keys accepted but without effect here ("" if none) */

@@ -1,5 +1,7 @@
 /* trainer.c — the training loop of `olmo train` (see trainer.h for what one step does). */
 #include "train/trainer.h"
+#include "eval/eval_tasks.h"
+#include "eval/eval_train.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -197,7 +199,8 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
     optim_set_decay(m, p.decay_norm_and_bias, p.decay_embeddings);
 
     struct optim_adamw adam = {(float)p.beta1, (float)p.beta2, (float)p.eps, (float)p.weight_decay};
-    struct optim_schedule sched = {p.sched, p.lr, p.t_warmup, p.t_max, p.alpha_f, p.warmup_min_lr};
+    struct optim_schedule sched = {p.sched,   p.lr,    p.t_warmup,         p.t_max,
+                                   p.alpha_f, p.warmup_min_lr, p.decay, p.decay_fraction, p.decay_min_lr};
     idx = olmo_malloc(sizeof *idx * (size_t)local);
     inputs = olmo_malloc(sizeof *inputs * (size_t)(local * T));
     targets = olmo_malloc(sizeof *targets * (size_t)(local * T));
@@ -309,8 +312,17 @@ int trainer_run(const struct trainer_opts *o, struct trainer_result *res) {
                 r.stopped_by_time = 1;
             }
         }
-        if ((p.save_interval > 0 && step % p.save_interval == 0) || last) {
-            if (save(m, &st, &p, r.last_checkpoint, sizeof r.last_checkpoint) != 0) goto out;
+        int saved = (p.save_interval > 0 && step % p.save_interval == 0) || last;
+        if (saved && save(m, &st, &p, r.last_checkpoint, sizeof r.last_checkpoint) != 0) goto out;
+        /* evaluators read the checkpoint of this step: write one if the save cadence did not */
+        if (p.evaluators.n && ((p.eval_interval > 0 && step % p.eval_interval == 0) || last)) {
+            if (!saved && save(m, &st, &p, r.last_checkpoint, sizeof r.last_checkpoint) != 0) goto out;
+            if (have_metrics) {
+                metrics_newline(&mt);
+                if (eval_train_run(&p.evaluators, r.last_checkpoint, step, st.tokens_seen, (int)T, p.token_bytes,
+                                   eval_default_data_dir(), mt.jsonl) != 0)
+                    goto out;
+            }
         }
         maybe_kill("OLMO_TEST_KILL_AFTER_STEP", step);
         if (last) break;

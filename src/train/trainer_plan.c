@@ -45,8 +45,20 @@ int trainer_plan_load(struct trainer_plan *p, const char *config_path, int n_ove
     p->weight_decay = tc.weight_decay;
     p->decay_norm_and_bias = tc.decay_norm_and_bias;
     p->decay_embeddings = tc.decay_embeddings;
-    p->sched = tc.sched == TRAIN_SCHED_COSINE ? SCHED_COSINE_WITH_WARMUP
-             : tc.sched == TRAIN_SCHED_LINEAR ? SCHED_LINEAR_WITH_WARMUP : SCHED_CONSTANT;
+    switch (tc.sched) {
+    case TRAIN_SCHED_COSINE: p->sched = SCHED_COSINE_WITH_WARMUP; break;
+    case TRAIN_SCHED_LINEAR: p->sched = SCHED_LINEAR_WITH_WARMUP; break;
+    case TRAIN_SCHED_CONSTANT_WARMUP: p->sched = SCHED_CONSTANT_WITH_WARMUP; break;
+    case TRAIN_SCHED_INV_SQRT: p->sched = SCHED_INV_SQRT_WITH_WARMUP; break;
+    case TRAIN_SCHED_MAX: p->sched = SCHED_MAX; break;
+    case TRAIN_SCHED_COS_LINEAR_ENVELOPE: p->sched = SCHED_COS_LINEAR_ENVELOPE; break;
+    case TRAIN_SCHED_WSD: p->sched = SCHED_WSD; break;
+    case TRAIN_SCHED_CONSTANT:
+    default: p->sched = SCHED_CONSTANT; break;
+    }
+    p->decay = tc.decay;
+    p->decay_fraction = tc.decay_fraction;
+    p->decay_min_lr = tc.decay_min_lr;
     p->units_tokens = tc.units == TRAIN_UNITS_TOKENS;
     p->t_warmup = tc.t_warmup;
     p->alpha_f = tc.alpha_f;
@@ -75,6 +87,20 @@ int trainer_plan_load(struct trainer_plan *p, const char *config_path, int n_ove
     p->run_name = olmo_strdup(tc.run_name ? tc.run_name : "");
     p->ignored = olmo_strdup(tc.ignored ? tc.ignored : "");
     if (!p->save_folder || !p->tokenizer_identifier || !p->run_name || !p->ignored) { rc = -1; goto out; }
+    p->evaluators = tc.evaluators;   /* taken over: train_config_free below must not free it */
+    memset(&tc.evaluators, 0, sizeof tc.evaluators);
+    p->eval_interval = tc.eval_interval;
+    p->token_bytes = tc.memmap_dtype_bytes;
+    for (int i = 0; i < p->evaluators.n; i++) {
+        const struct eval_train_evaluator *e = &p->evaluators.ev[i];
+        int text = e->downstream;
+        for (int k = 0; k < e->n_paths; k++) text |= !strstr(e->paths[k], ".npy") && !strstr(e->paths[k], ".bin");
+        if (text && !p->tokenizer_file) {
+            rc = olmo_err("%s: evaluator '%s' needs text tokenized, but the checkpoints get no tokenizer.json "
+                          "(tokenizer.identifier must be a local tokenizer.json file)", config_path, e->label);
+            goto out;
+        }
+    }
     if (!quiet && *p->ignored) olmo_log_info("config keys without effect on a CPU run (ignored): %s", p->ignored);
 
     if (p->global_batch <= 0 || p->global_batch % world_size != 0) {
@@ -112,5 +138,6 @@ void trainer_plan_free(struct trainer_plan *p) {
     free(p->run_name);
     free(p->config_yaml);
     free(p->ignored);
+    eval_train_spec_free(&p->evaluators);
     memset(p, 0, sizeof *p);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "model/config.h"
+#include "eval/eval_train.h"
 #include "train/data.h"
 #include "train/optim.h"
 
@@ -22,6 +23,7 @@ struct trainer_plan {
     enum optim_sched_kind sched;
     int units_tokens;
     double t_warmup, t_max, alpha_f, warmup_min_lr;   /* warmup_min_lr < 0: unset (0.1·lr, OLMo-1's quirk) */
+    double decay, decay_fraction, decay_min_lr;       /* wsd only */
     double clip_warmup_steps, clip_warmup_factor, max_grad_norm;
     double z_loss_mult;           /* 0 when softmax_auxiliary_loss is off */
     /* duration and batch */
@@ -42,6 +44,10 @@ struct trainer_plan {
     char *config_yaml;            /* the resolved config as YAML (stored beside each checkpoint) */
     char config_hash[17];
     char *ignored;                /* keys accepted without effect ("" if none) */
+    /* evaluation during training (eval/eval_train.h): run every eval_interval steps and at the end */
+    struct eval_train_spec evaluators;
+    int64_t eval_interval;
+    int token_bytes;              /* memmap_dtype width: the evaluators' token files use it too */
     /* data */
     struct train_data data;
     int data_open;

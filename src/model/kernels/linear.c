@@ -3,6 +3,7 @@
  * fp32 dot product per output element) that the tests hold them to. Also the element conversions and the Q8
  * quantizer. */
 #include "model/kernels/linear.h"
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/mem.h"
 #include "model/kernels/linear_internal.h"
@@ -54,6 +55,9 @@ void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r) {
             out[i] = (float)((int)d[(i / 4) * 64 + i % 4] - 128) * olmo_f16_to_f32(s[(i / OLMO_Q8_BLOCK) * 16]);
         break;
     }
+    case OLMO_DTYPE_Q4:
+        for (int64_t i = 0; i < n; i++) out[i] = linear_q4_at(W, r, i);
+        break;
     }
 }
 
@@ -61,6 +65,7 @@ void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T
     if (T <= 0 || W->rows <= 0) return;
     pthread_mutex_lock(&lin_lock);
     int done = W->dtype == OLMO_DTYPE_Q8 ? linear_q8_fast(y, x, W, T) == 0
+               : W->dtype == OLMO_DTYPE_Q4 ? linear_q4_fast(y, x, W, T) == 0
                : T == 1                  ? linear_gemv_fast(y, x, W) == 0
                                          : linear_gemm_fast(y, x, W, T) == 0;
     pthread_mutex_unlock(&lin_lock);
@@ -77,6 +82,15 @@ void linear_forward_batch(float *y, const float *x, const struct olmo_linear *W,
     if (!done) linear_forward_ref(y, x, W, n);   /* row by row, the same sums as with T = 1 */
 }
 
+const char *linear_kernel_name(enum olmo_dtype dt, int T) {
+    if (dt == OLMO_DTYPE_Q8)
+        return olmo_cpu_has(LINEAR_Q8_NEEDS) ? "avx512-vnni: int8 dot products on 16-row panels" : "portable C (reference)";
+    if (T == 1)
+        return olmo_cpu_has(LINEAR_GEMV_NEEDS) ? "avx512bf16: row-parallel GEMV, exact bf16/f16 widening" : "portable C (reference)";
+    return olmo_cpu_has(LINEAR_GEMM_NEEDS) ? "avx512bf16: packed GEMM (vdpbf16ps for bf16, fp32 FMA for f32/f16)"
+                                           : "portable C (reference)";
+}
+
 /* Element (r, c) of W as fp32 (the reference path reads weights one by one: no buffers, nothing to fail). */
 static float w_at(const struct olmo_linear *W, int64_t r, int64_t c) {
     int64_t n = W->cols;
@@ -89,6 +103,7 @@ static float w_at(const struct olmo_linear *W, int64_t r, int64_t c) {
         const uint16_t *s = W->scales + (r / 16) * 16 * (n / OLMO_Q8_BLOCK) + r % 16;
         return (float)((int)d[(c / 4) * 64 + c % 4] - 128) * olmo_f16_to_f32(s[(c / OLMO_Q8_BLOCK) * 16]);
     }
+    case OLMO_DTYPE_Q4: return linear_q4_at(W, r, c);
     }
     return 0.0f;
 }
@@ -123,10 +138,11 @@ static int block_scale(float amax, uint16_t *stored, float *inv) {
 
 /* One 32-value block: fp16 scale amax/127, values rounded to nearest (even) and clamped to ±127, stored as
  * q + 128 into the panel layout (d points at this row's first byte, k0 is the block's first column).
- * Returns 0 when the block's scale does not fit fp16. */
-static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k0) {
+ * Returns 0 when the block's scale does not fit fp16. The AVX-512 twin gives the same bytes (both round half
+ * to even: lrintf and vcvtps2dq in the default rounding mode). */
+OLMO_TARGET_AVX512_BEGIN
+static int quantize_block_avx512(uint8_t *d, uint16_t *scale, const float *v, int64_t k0) {
     float inv;
-#if defined(__AVX512F__)
     __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
     float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
     if (!block_scale(amax, scale, &inv)) return 0;
@@ -138,8 +154,13 @@ static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k
     _mm_storeu_si128((__m128i *)w, _mm512_cvtepi32_epi8(q0));
     _mm_storeu_si128((__m128i *)(w + 4), _mm512_cvtepi32_epi8(q1));
     for (int g = 0; g < 8; g++) memcpy(d + (k0 / 4 + g) * 64, &w[g], 4);
-#else
-    float amax = 0;
+    return 1;
+}
+OLMO_TARGET_END
+
+static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k0, int avx512) {
+    if (avx512) return quantize_block_avx512(d, scale, v, k0);
+    float inv, amax = 0;
     for (int i = 0; i < OLMO_Q8_BLOCK; i++) amax = fmaxf(amax, fabsf(v[i]));
     if (!block_scale(amax, scale, &inv)) return 0;
     for (int i = 0; i < OLMO_Q8_BLOCK; i++) {
@@ -147,14 +168,13 @@ static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k
         long v8 = lrintf(v[i] * inv);
         d[(k / 4) * 64 + k % 4] = (uint8_t)((v8 > 127 ? 127 : v8 < -127 ? -127 : v8) + 128);
     }
-#endif
     return 1;
 }
 
 /* Memory for weights the kernels will stream at every token: 2 MB aligned and, when large, backed by
  * transparent huge pages (madvise before the first touch). With 4 KB pages the same streaming read is ~30 %
  * slower here (TLB misses, prefetchers stopping at page ends; docs/kernels.md). Freed with free(). */
-static void *weight_alloc(size_t n) {
+void *linear_weight_alloc(size_t n) {
     size_t huge = (size_t)2 << 20;
     void *p = NULL;
     if (n >= huge) {
@@ -178,12 +198,13 @@ static void quantize_panel(void *ctx, int64_t p, int thread) {
     struct quant_job *J = ctx;
     int64_t K = J->src->cols, nblk = K / OLMO_Q8_BLOCK;
     float *row = J->rowbuf + (size_t)thread * (size_t)K;
+    int avx512 = olmo_cpu_has(OLMO_CPU_SET_AVX512);
     for (int64_t r = p * 16; r < p * 16 + 16 && r < J->src->rows; r++) {
         linear_row_f32(row, J->src, r);
         uint8_t *d = J->q + p * 16 * K + (r % 16) * 4;
         uint16_t *sc = J->scales + p * 16 * nblk + r % 16;
         for (int64_t b = 0; b < nblk; b++)
-            if (!quantize_block(d, sc + b * 16, row + b * OLMO_Q8_BLOCK, b * OLMO_Q8_BLOCK))
+            if (!quantize_block(d, sc + b * 16, row + b * OLMO_Q8_BLOCK, b * OLMO_Q8_BLOCK, avx512))
                 atomic_store(&J->out_of_range, 1);
     }
 }
@@ -192,7 +213,7 @@ int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src) {
     if (src->cols % OLMO_Q8_BLOCK) return olmo_err("q8: row length %lld is not a multiple of %d", (long long)src->cols, OLMO_Q8_BLOCK);
     int64_t K = src->cols, nblk = K / OLMO_Q8_BLOCK, npanel = (src->rows + 15) / 16;
     size_t qbytes = (size_t)(npanel * 16 * K), sbytes = (size_t)(npanel * 16 * nblk) * sizeof(uint16_t);
-    uint8_t *mem = weight_alloc(qbytes + sbytes + 64);
+    uint8_t *mem = linear_weight_alloc(qbytes + sbytes + 64);
     if (!mem) return olmo_err_prefix("q8: %lld x %lld matrix: ", (long long)src->rows, (long long)K);
     memset(mem, 128, qbytes);   /* padding rows: q = 0 */
     memset(mem + qbytes, 0, sbytes + 64);   /* padding rows: scale 0 */
@@ -221,9 +242,9 @@ static void copy_chunk(void *ctx, int64_t c, int thread) {
 }
 
 int linear_rehome(struct olmo_linear *W, int drop_source) {
-    if (W->dtype == OLMO_DTYPE_Q8 || W->owned || !W->data) return 0;   /* already in memory of our own */
+    if (W->dtype == OLMO_DTYPE_Q8 || W->dtype == OLMO_DTYPE_Q4 || W->owned || !W->data) return 0;   /* already in memory of our own */
     size_t es = W->dtype == OLMO_DTYPE_F32 ? 4 : 2, n = (size_t)W->rows * (size_t)W->cols * es;
-    uint8_t *mem = weight_alloc(n);
+    uint8_t *mem = linear_weight_alloc(n);
     if (!mem) return olmo_err_prefix("moving a %lld x %lld matrix to huge pages: ", (long long)W->rows, (long long)W->cols);
     struct copy_job J = {mem, W->data, n};
     olmo_pool_for((int64_t)((n + COPY_CHUNK - 1) / COPY_CHUNK), copy_chunk, &J);

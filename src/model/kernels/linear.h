@@ -10,7 +10,14 @@
  * in panels of 16 (the last one padded with zero rows). Panel p holds its weights as data[p][cols/4][16][4]:
  * for every 4 consecutive columns, 4 bytes of each of the 16 rows, stored as unsigned q + 128; and its scales
  * as fp16 scales[p][cols/32][16]. That is the order AVX512-VNNI consumes (one 64-byte load = 16 rows x 4 columns)
- * for one token and for many, so no repacking happens at run time. */
+ * for one token and for many, so no repacking happens at run time.
+ *
+ * Q4 is olmo.c's 4-bit format (docs/quantization.md): blocks of 32 values with one fp16 scale, value = q·scale,
+ * q in [-8, 7] (18 bytes per 32 weights, as llama.cpp's Q4_0), the scale chosen per block by least squares
+ * (linear_q4_quant.c). Same panels of 16 rows and the same scale order as Q8; the weights of panel p, block b
+ * are 256 bytes at data + (p·cols/32 + b)·256: byte kq·64 + 4·row + j (kq < 4, j < 4) holds q + 8 of column
+ * 4·kq + j in its low nibble and of column 16 + 4·kq + j in its high nibble, so one 64-byte load gives two
+ * VNNI operands (16 rows x 4 columns each) after a mask and a shift. */
 #ifndef OLMO_KERNELS_LINEAR_H
 #define OLMO_KERNELS_LINEAR_H
 
@@ -19,14 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum olmo_dtype { OLMO_DTYPE_F32 = 1, OLMO_DTYPE_BF16 = 2, OLMO_DTYPE_F16 = 3, OLMO_DTYPE_Q8 = 4 };
+enum olmo_dtype { OLMO_DTYPE_F32 = 1, OLMO_DTYPE_BF16 = 2, OLMO_DTYPE_F16 = 3, OLMO_DTYPE_Q8 = 4, OLMO_DTYPE_Q4 = 5 };
 #define OLMO_Q8_BLOCK 32
 
 struct olmo_linear {
     enum olmo_dtype dtype;
     int64_t rows, cols;       /* W is [rows = out_features][cols = in_features], row-major */
     const void *data;         /* rows*cols elements (often points into a mmapped checkpoint) */
-    const uint16_t *scales;   /* Q8 only: panel-ordered fp16 scales (see above) */
+    const uint16_t *scales;   /* Q8 and Q4 only: panel-ordered fp16 scales (see above) */
     void *owned;              /* memory this struct owns (quantized copies), freed by linear_free */
 };
 
@@ -45,6 +52,13 @@ void linear_forward_ref(float *y, const float *x, const struct olmo_linear *W, i
 /* Makes a Q8 copy of src into dst (cols must be a multiple of OLMO_Q8_BLOCK); 0 or -1 with olmo_err.
  * dst owns its memory (linear_free). Runs on the thread pool (kernels/pool.h; not from inside a pool job). */
 int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src);
+/* The same for Q4 (cols a multiple of OLMO_Q8_BLOCK): per block the scale that minimises the squared error
+ * among a few candidates, each refined by least squares. Slower than Q8 (about 10 roundings per block). */
+int linear_quantize_q4(struct olmo_linear *dst, const struct olmo_linear *src);
+/* Bytes of a Q4 matrix of this shape: weights and scales, including the padding rows. */
+uint64_t linear_q4_bytes(int64_t rows, int64_t cols);
+/* Q4 element (r, c) as fp32 (the reference path and linear_row_f32). */
+float linear_q4_at(const struct olmo_linear *W, int64_t r, int64_t c);
 void linear_free(struct olmo_linear *W);
 /* Optional, at load time: copies W's weights (F32/BF16/F16) into memory the kernels stream faster — 2 MB
  * aligned, transparent huge pages. Decoding reads every weight per token, and here a streaming read from 4 KB
@@ -56,6 +70,9 @@ void linear_free(struct olmo_linear *W);
 int linear_rehome(struct olmo_linear *W, int drop_source);
 /* Bytes of a Q8 matrix of this shape: weights and scales, including the padding rows. */
 uint64_t linear_q8_bytes(int64_t rows, int64_t cols);
+/* The kernel linear_forward runs on this CPU (under OLMO_CPU's cap) for weights of type dt and T tokens, in
+ * words, e.g. "avx512bf16: vdpbf16ps GEMM, weights repacked per call" or "portable C (reference)". */
+const char *linear_kernel_name(enum olmo_dtype dt, int T);
 /* Reads row r of W into out[cols] as fp32 (embedding lookups, tests). */
 void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r);
 

@@ -3,6 +3,7 @@
 #ifndef OLMO_KERNELS_LINEAR_INTERNAL_H
 #define OLMO_KERNELS_LINEAR_INTERNAL_H
 
+#include "base/cpu.h"
 #include "model/kernels/linear.h"
 
 #include <stddef.h>
@@ -18,9 +19,22 @@ struct q8_act {
     int32_t *negcorr;
     int64_t cols, nblk;
 };
+#define Q8_NT 6   /* tokens per activation tile (and per prefill tile of the Q8 and Q4 kernels) */
+/* Quantizes x[T][K] into a (memory: the scratch area, so valid until the next linear_scratch call). 0, or -1
+ * (no memory, or no AVX512-VNNI build: the caller falls back). Used by the Q8 and the Q4 kernels. */
+int q8_act_make(struct q8_act *a, const float *x, int64_t K, int T);
+
 /* Grows the module's scratch area to at least n bytes (64-byte aligned; contents not kept). NULL on failure.
  * Only called with linear.c's lock held. */
 void *linear_scratch(size_t n);
+
+/* Memory for weights streamed at every token: 2 MB aligned, transparent huge pages when large (linear.c says
+ * why). Freed with free(). NULL with olmo_err on failure. */
+void *linear_weight_alloc(size_t n);
+/* What each fast path needs of the CPU (base/cpu.h); below it, it declines and the reference runs. */
+#define LINEAR_GEMV_NEEDS OLMO_CPU_SET_AVX512BF16
+#define LINEAR_GEMM_NEEDS OLMO_CPU_SET_AVX512BF16
+#define LINEAR_Q8_NEEDS (OLMO_CPU_SET_AVX512 | OLMO_CPU_AVX512_VNNI)
 
 /* The fast paths; each returns 0, or -1 if it does not handle this case (the caller falls back). */
 int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W);
@@ -28,6 +42,7 @@ int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W);
 int linear_gemv_fast_n(float *y, const float *x, const struct olmo_linear *W, int n);
 int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T);
 int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T);   /* any T */
+int linear_q4_fast(float *y, const float *x, const struct olmo_linear *W, int T);   /* any T */
 
 /* Selects the bf16 GEMV variant: 0 exact fp32 widening (default), 1 vdpbf16ps with x rounded to bf16
  * (also OLMO_GEMV_DPBF16=1). For tests and the benchmark. */

@@ -15,15 +15,15 @@
  *   prefill: NP = 2, NT = 6 (12 int32 + 12 fp32 accumulators); a panel pair (2·16·cols bytes) stays in L2
  *            while every token tile passes over it; compute-bound. */
 #include "model/kernels/linear_internal.h"
+#include "base/cpu.h"
 #include "model/kernels/pool.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+OLMO_TARGET_BEGIN_(OLMO_TARGET_STR_AVX512 ",avx512vnni")
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
-#define Q8_NT 6   /* tokens per prefill tile */
 /* (No software prefetch: the panels are long contiguous streams in 2 MB pages; measured, prefetching the
  * panels 1-2 groups ahead made decode 15-20 % slower per CPU-second.) */
 
@@ -101,13 +101,9 @@ ALWAYS_INLINE void q8_tile(float *y, int64_t ldy, int64_t rows_left, const uint8
     }
 }
 
-struct q8_job {
-    const struct olmo_linear *W;
-    float *y;
-    const struct q8_act *a;
-    int T;
-    int64_t chunk_panels, npanel;
-};
+#define QD_TILE q8_tile
+#define QD_PANEL_BYTES(K) (16 * (K))
+#include "model/kernels/linear_qdrive.h"
 
 struct qa_job { struct q8_act *a; const float *x; int T; };
 static void quantize_tile(void *ctx, int64_t tile, int thread) {   /* one 6-token tile per chunk */
@@ -124,78 +120,29 @@ static void quantize_act(struct q8_act *a, const float *x, int T) {
     olmo_pool_for((T + Q8_NT - 1) / Q8_NT, quantize_tile, &J);
 }
 
-static void decode_chunk(void *ctx, int64_t chunk, int thread) {
-    (void)thread;
-    const struct q8_job *J = ctx;
-    int64_t K = J->W->cols, nblk = K / OLMO_Q8_BLOCK, rows = J->W->rows;
-    const uint8_t *W = J->W->data;
-    const uint16_t *S = J->W->scales;
-    int64_t p0 = chunk * J->chunk_panels, p1 = p0 + J->chunk_panels;
-    if (p1 > J->npanel) p1 = J->npanel;
-    for (int64_t p = p0; p < p1; p++)   /* one panel at a time: one weight stream (see the top of the file) */
-        q8_tile(J->y + 16 * p, rows, rows - 16 * p, W + p * 16 * K, S + p * 16 * nblk, K, J->a, 0, 1, 1);
-}
-
-/* the same tile for a token count known only at run time (the last, partial tile of tokens) */
-static void tile_nt(float *y, int64_t ldy, int64_t rows_left, const uint8_t *W, const uint16_t *S, int64_t K,
-                    const struct q8_act *a, int64_t t0, int np, int nt) {
-#define Q8_CASE(n)                                                                                      \
-    case n:                                                                                             \
-        if (np == 2) q8_tile(y, ldy, rows_left, W, S, K, a, t0, 2, n);                                  \
-        else q8_tile(y, ldy, rows_left, W, S, K, a, t0, 1, n);                                          \
-        break;
-    switch (nt) { Q8_CASE(1) Q8_CASE(2) Q8_CASE(3) Q8_CASE(4) Q8_CASE(5) Q8_CASE(6) }
-#undef Q8_CASE
-}
-
-static void prefill_chunk(void *ctx, int64_t chunk, int thread) {
-    (void)thread;
-    const struct q8_job *J = ctx;
-    int64_t K = J->W->cols, nblk = K / OLMO_Q8_BLOCK, rows = J->W->rows;
-    const uint8_t *W = J->W->data;
-    const uint16_t *S = J->W->scales;
-    int64_t p0 = chunk * J->chunk_panels, p1 = p0 + J->chunk_panels;
-    if (p1 > J->npanel) p1 = J->npanel;
-    for (int64_t p = p0; p < p1; p += 2) {
-        int np = p + 2 <= p1 ? 2 : 1;
-        const uint8_t *Wp = W + p * 16 * K;
-        const uint16_t *Sp = S + p * 16 * nblk;
-        int64_t t = 0;
-        for (; t + Q8_NT <= J->T; t += Q8_NT) {
-            float *y = J->y + t * rows + 16 * p;
-            if (np == 2) q8_tile(y, rows, rows - 16 * p, Wp, Sp, K, J->a, t, 2, Q8_NT);
-            else q8_tile(y, rows, rows - 16 * p, Wp, Sp, K, J->a, t, 1, Q8_NT);
-        }
-        if (t < J->T) tile_nt(J->y + t * rows + 16 * p, rows, rows - 16 * p, Wp, Sp, K, J->a, t, np, J->T - (int)t);
-    }
-}
-
-int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
-    int64_t K = W->cols;
-    if (K % OLMO_Q8_BLOCK || ((uintptr_t)W->data & 63) || ((uintptr_t)W->scales & 63)) return -1;
-    int64_t nblk = K / OLMO_Q8_BLOCK, npanel = (W->rows + 15) / 16;
+int q8_act_make(struct q8_act *a, const float *x, int64_t K, int T) {
+    int64_t nblk = K / OLMO_Q8_BLOCK;
     size_t xb = ((size_t)T * (size_t)K + 63) & ~(size_t)63, sb = ((size_t)T * (size_t)nblk * 4 + 63) & ~(size_t)63;
     uint8_t *mem = linear_scratch(xb + 2 * sb);
     if (!mem) return -1;
-    struct q8_act a = {.xq = (int8_t *)mem, .xs = (float *)(mem + xb), .negcorr = (int32_t *)(mem + xb + sb),
-                       .cols = K, .nblk = nblk};
-    quantize_act(&a, x, T);
-    struct q8_job J = {.W = W, .y = y, .a = &a, .T = T, .npanel = npanel};
-    int nt = olmo_pool_threads();
-    if (T == 1) {   /* about 8 chunks per thread, at least 64 KB of weights each */
-        int64_t cp = npanel / ((int64_t)nt * 8), minp = 65536 / (16 * K) + 1;
-        J.chunk_panels = cp < minp ? minp : cp;
-        olmo_pool_for((npanel + J.chunk_panels - 1) / J.chunk_panels, decode_chunk, &J);
-    } else {        /* panel pairs; a few per chunk */
-        int64_t cp = npanel / ((int64_t)nt * 8);
-        if (cp < 2) cp = 2;
-        if (cp > 8) cp = 8;
-        J.chunk_panels = (cp + 1) / 2 * 2;
-        olmo_pool_for((npanel + J.chunk_panels - 1) / J.chunk_panels, prefill_chunk, &J);
-    }
+    *a = (struct q8_act){.xq = (int8_t *)mem, .xs = (float *)(mem + xb), .negcorr = (int32_t *)(mem + xb + sb),
+                         .cols = K, .nblk = nblk};
+    quantize_act(a, x, T);
     return 0;
 }
 
-#else
-int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) { (void)y; (void)x; (void)W; (void)T; return -1; }
-#endif
+static int linear_q8_fast_avx512(float *y, const float *x, const struct olmo_linear *W, int T) {
+    int64_t K = W->cols;
+    if (K % OLMO_Q8_BLOCK || ((uintptr_t)W->data & 63) || ((uintptr_t)W->scales & 63)) return -1;
+    struct q8_act a;
+    if (q8_act_make(&a, x, K, T) != 0) return -1;
+    qd_run(y, &a, W, T, 65536);   /* decode chunks of at least 64 KB of weights */
+    return 0;
+}
+
+OLMO_TARGET_END
+
+int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
+    if (!olmo_cpu_has(LINEAR_Q8_NEEDS)) return -1;
+    return linear_q8_fast_avx512(y, x, W, T);
+}
