@@ -86,6 +86,13 @@ TEST(serve_request_errors) {
     CHECK(is_err(CHAT, "{", 400, "invalid_json", NULL));
     CHECK(is_err(CHAT, "[1,2]", 400, "invalid_json", NULL));
     CHECK(is_err(CHAT, "{}", 400, "invalid_value", "messages"));
+    {   /* a parse error quoting invalid UTF-8 still gives a valid error body (found by fuzz_serve_request) */
+        struct serve_err e;
+        CHECK(!parse(CHAT, "{\"per\\\xC2\x99on\"}", &e) && e.status == 400);
+        char *j = serve_err_json(&e);
+        CHECK(j != NULL);
+        free(j);
+    }
     CHECK(is_err(CHAT, "{\"messages\":[]}", 400, "invalid_value", "messages"));
     CHECK(is_err(CHAT, "{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}", 400, "invalid_value", "messages"));
     CHECK(is_err(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", 400,
