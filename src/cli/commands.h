@@ -18,7 +18,8 @@ int cmd_demo(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);           /* `olmo inspect batch CONFIG --step N` */
 int cmd_perplexity(int argc, char **argv);
 int cmd_data(int argc, char **argv);
-int cmd_quantize(int argc, char **argv);          /* `olmo quantize -m DIR -o OUT --quant q8|q4` */              /* `olmo data <subcommand>`: table in cmd_data.c */
+int cmd_quantize(int argc, char **argv);          /* `olmo quantize -m DIR -o OUT --quant q8|q4` */
+int cmd_export(int argc, char **argv);            /* `olmo export gguf -m DIR -o FILE [--type T]` */              /* `olmo data <subcommand>`: table in cmd_data.c */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);

@@ -18,6 +18,7 @@ static const struct olmo_command commands[] = {
     {"data", "Dolma's data toolkit and training-data search: olmo data --help lists the subcommands", cmd_data},
     {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
     {"quantize", "write a q8 or q4 copy of a checkpoint that loads memory-mapped without quantizing again", cmd_quantize},
+    {"export", "export a checkpoint for other engines: olmo export gguf (llama.cpp, Ollama)", cmd_export},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
