@@ -6,12 +6,28 @@
 #   make SAN=1              AddressSanitizer + UndefinedBehaviorSanitizer build (default folder build-san)
 #   make valgrind           an x86-64-v3 build in build-vg and scripts/valgrind.sh over it (memcheck)
 #   make MPI=0              build without MPI even if OpenMPI is installed
+#   make NATIVE=1           compile everything for this machine (-march=native; default folder build-native)
+#
+# Portable by default: the library is compiled for x86-64-v3 (AVX2 + FMA + F16C: every x86-64 CPU since Intel
+# Haswell, 2013, and AMD Zen, 2017) and the hot kernels carry their own AVX-512 / AVX512-BF16 / AMX code behind
+# run-time checks (src/base/cpu.h), so one binary runs on any of them and uses what each CPU has. Why v3 rather
+# than v2: the portable C around the kernels (norms, RoPE, the reference kernels, training's element-wise loops)
+# auto-vectorizes to AVX2 + FMA, and the CPUs v3 leaves out (pre-2013) are too slow for these models anyway;
+# olmo says so clearly on such a CPU (olmo_cpu_check_baseline) instead of dying of an illegal instruction.
 
 SAN ?= 0
+NATIVE ?= 0
 ifeq ($(SAN),1)
 BUILD ?= build-san
+else ifeq ($(NATIVE),1)
+BUILD ?= build-native
 else
 BUILD ?= build
+endif
+ifeq ($(NATIVE),1)
+ARCH_CFLAGS := -march=native
+else
+ARCH_CFLAGS := -march=x86-64-v3 -DOLMO_BUILD_BASELINE_V3=1
 endif
 
 CC ?= cc
@@ -27,13 +43,18 @@ MPI_LIBS := $(shell mpicc --showme:link)
 endif
 
 OPT ?= -O2
-CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -march=native -fopenmp -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(ARCH_CFLAGS) -fopenmp -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
           -Isrc $(PKG_CFLAGS) $(MPI_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS := $(PKG_LIBS) -ljq -lmicrohttpd -ldnnl $(MPI_LIBS) -fopenmp -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DOLMO_SANITIZED=1
 LDLIBS += -fsanitize=address,undefined
 endif
+
+# cpu.c runs before the baseline check, so it must itself run on any x86-64 (the last -march wins).
+$(BUILD)/obj/src/base/cpu.o: CFLAGS += -march=x86-64
+# What `olmo --version` prints about the build.
+$(BUILD)/obj/src/cli/main.o: CFLAGS += -DOLMO_BUILD_ARCH='"$(filter -march=%,$(ARCH_CFLAGS))"' -DOLMO_BUILD_OPT='"$(OPT)$(if $(filter 1,$(SAN)), ASan+UBSan,)"'
 
 LIB_SRC := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -90,7 +111,7 @@ deps:
 
 clean:
 	rm -rf build-fuzz
-	rm -rf build build-san
+	rm -rf build build-san build-native
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

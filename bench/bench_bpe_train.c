@@ -8,6 +8,7 @@
  * file when node and the npm package are available ($TOK_DIR, default build/npm). The node binding only runs
  * HF's default trainer (30000 ids, alphabet = characters seen), so olmo is then also run to the same number of
  * merges and the two merge lists are compared. */
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -133,6 +134,7 @@ static double run_hf(const char *corpus, const char *out, long *n_merges, long *
 }
 
 int main(int argc, char **argv) {
+    { char cpu[512]; printf("%s\n", olmo_cpu_describe(cpu, (int)sizeof cpu)); }   /* a figure belongs to a CPU */
     double mb = argc > 1 ? atof(argv[1]) : 20;
     uint32_t vocab = argc > 2 ? (uint32_t)atol(argv[2]) : 16384;
     int threads = argc > 3 ? atoi(argv[3]) : 2;

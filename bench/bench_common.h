@@ -5,7 +5,9 @@
  *   - the model shapes (OLMo-2 1B and 7B, and a tiny one for trying pipelines) and bench_write_checkpoint, which
  *     writes a random OLMo-2 checkpoint of a shape in the exact Hugging Face layout;
  *   - the streaming read they hold decoding against (its physical bound): every byte of a range read once with
- *     AVX-512 loads on the kernels' thread pool, as the GEMVs read weights.
+ *     AVX-512 loads (AVX2 on a CPU without them) on the kernels' thread pool, as the GEMVs read weights;
+ *   - bench_print_cpu: the CPU model, its instruction sets and the kernel level in use, which every benchmark
+ *     prints first (a figure belongs to a CPU).
  *
  *   bench_read(p, n)                 one pass over [p, p+n); returns the seconds it took
  *   bench_read_model_matrices(m)     one pass over exactly the matrices a decode step reads (the projections of
@@ -15,6 +17,7 @@
 #ifndef OLMO_BENCH_COMMON_H
 #define OLMO_BENCH_COMMON_H
 
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -104,17 +107,44 @@ static inline int bench_write_checkpoint(const char *dir, const struct shape *S)
 
 struct bench_read_job { const uint8_t *p; size_t n, chunk; int64_t sums[OLMO_POOL_MAX_THREADS * 8]; };
 
+OLMO_TARGET_AVX512_BEGIN
+static inline int64_t bench_read_sum512(const uint8_t *p, size_t b, size_t e) {
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = b; i + 256 <= e; i += 256) {   /* 4 independent 64-byte loads per step, no stores */
+        a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(p + i));
+        a1 = _mm512_add_epi64(a1, _mm512_loadu_si512(p + i + 64));
+        a2 = _mm512_add_epi64(a2, _mm512_loadu_si512(p + i + 128));
+        a3 = _mm512_add_epi64(a3, _mm512_loadu_si512(p + i + 192));
+    }
+    return _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
+}
+OLMO_TARGET_END
+
+OLMO_TARGET_AVX2_BEGIN
+static inline int64_t bench_read_sum256(const uint8_t *p, size_t b, size_t e) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = b; i + 128 <= e; i += 128) {
+        a0 = _mm256_add_epi64(a0, _mm256_loadu_si256((const __m256i *)(p + i)));
+        a1 = _mm256_add_epi64(a1, _mm256_loadu_si256((const __m256i *)(p + i + 32)));
+        a2 = _mm256_add_epi64(a2, _mm256_loadu_si256((const __m256i *)(p + i + 64)));
+        a3 = _mm256_add_epi64(a3, _mm256_loadu_si256((const __m256i *)(p + i + 96)));
+    }
+    int64_t l[4];
+    _mm256_storeu_si256((__m256i *)l, _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+    return l[0] + l[1] + l[2] + l[3];
+}
+OLMO_TARGET_END
+
 static inline void bench_read_chunk(void *ctx, int64_t c, int thread) {
     struct bench_read_job *J = ctx;
     size_t b = (size_t)c * J->chunk, e = b + J->chunk < J->n ? b + J->chunk : J->n;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = b; i + 256 <= e; i += 256) {   /* 4 independent 64-byte loads per step, no stores */
-        a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(J->p + i));
-        a1 = _mm512_add_epi64(a1, _mm512_loadu_si512(J->p + i + 64));
-        a2 = _mm512_add_epi64(a2, _mm512_loadu_si512(J->p + i + 128));
-        a3 = _mm512_add_epi64(a3, _mm512_loadu_si512(J->p + i + 192));
-    }
-    J->sums[thread * 8] += _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
+    J->sums[thread * 8] += olmo_cpu_has(OLMO_CPU_SET_AVX512) ? bench_read_sum512(J->p, b, e) : bench_read_sum256(J->p, b, e);
+}
+
+/* The line every benchmark prints first (base/cpu.h: olmo_cpu_describe). */
+static inline void bench_print_cpu(FILE *f) {
+    char buf[512];
+    fprintf(f, "%s\n", olmo_cpu_describe(buf, (int)sizeof buf));
 }
 
 static inline double bench_read(const void *p, size_t n) {

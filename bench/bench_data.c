@@ -8,6 +8,7 @@
  *     memcpy on the same bytes.
  *
  *   build/bench/bench_data [N]        (default N = 10,000,000) */
+#include "base/cpu.h"
 #include "train/data.h"
 #include "train/data_order.h"
 #include "base/file.h"
@@ -51,6 +52,7 @@ static void floor_shuffle(uint32_t *x, uint64_t n) {
 }
 
 int main(int argc, char **argv) {
+    { char cpu[512]; printf("%s\n", olmo_cpu_describe(cpu, (int)sizeof cpu)); }   /* a figure belongs to a CPU */
     uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000ULL;
     uint32_t *x = malloc(n * sizeof *x);
     if (!x) return 1;

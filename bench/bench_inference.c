@@ -385,6 +385,7 @@ static int standin_bench(const struct shape *S, int threads, int prompt, int dec
 }
 
 int main(int argc, char **argv) {
+    bench_print_cpu(stdout);   /* a figure belongs to a CPU */
     const struct shape *S = &SHAPES[0];
     int threads = 2, prompt = 512, decode = 10, prefill_reps = 2, huge = 1, busy = 0, want_bf16 = 1, want_q8 = 1, want_q4 = 0;
     int standin = 1, model = 1, rehome = 2;

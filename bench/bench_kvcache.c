@@ -52,6 +52,7 @@ static void round_cache(struct olmo_state *dst, const struct olmo_state *src, in
 }
 
 int main(int argc, char **argv) {
+    bench_print_cpu(stdout);   /* a figure belongs to a CPU */
     const char *dir = "/tmp/ck1b";
     int threads = 2, decode = 16, positions[8] = {512, 2048}, n_pos = 2;
     for (int i = 1; i < argc; i++) {

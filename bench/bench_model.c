@@ -102,6 +102,7 @@ static int run(const char *dir, int q8, int prompt, int decode) {
 }
 
 int main(int argc, char **argv) {
+    bench_print_cpu(stdout);   /* a figure belongs to a CPU */
     const struct shape *sh = &SHAPES[0];
     const char *dir = NULL;
     int threads = 2, prompt = 512, decode = 32, q8 = -1;

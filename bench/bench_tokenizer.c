@@ -8,6 +8,7 @@
  * (with the CPU time used: on a shared machine "MB per CPU-second" staying flat shows the scaling that the wall
  * clock cannot; OMP_WAIT_POLICY=passive keeps idle threads from spinning).
  * bench/tokenizer_vs_hf.sh runs this beside Hugging Face `tokenizers` (tok_ref.js --bench) on the same file. */
+#include "base/cpu.h"
 #include "tokenizer/pretok_internal.h"
 #include "tokenizer/tokenizer.h"
 #include "base/error.h"
@@ -47,6 +48,7 @@ static double bench_split(struct pretok *p, const char *text, size_t len, double
 }
 
 int main(int argc, char **argv) {
+    { char cpu[512]; printf("%s\n", olmo_cpu_describe(cpu, (int)sizeof cpu)); }   /* a figure belongs to a CPU */
     const char *tok_path = "../shared/data/tokenizers/allenai_dolma2.json";
     const char *file = "../shared/data/corpora/gutenberg/pg1342_pride_and_prejudice.txt";
     double secs = 2.0;

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -131,6 +132,7 @@ static struct result run(const struct olmo_config *c, int B, int T, enum train_p
 }
 
 int main(int argc, char **argv) {
+    { char cpu[512]; printf("%s\n", olmo_cpu_describe(cpu, (int)sizeof cpu)); }   /* a figure belongs to a CPU */
     if (!getenv("OLMO_BENCH_SPIN")) olmo_threads_prefer_passive(argv);   /* OLMO_BENCH_SPIN=1: keep libgomp's spinning */
     int steps = 6, B = 8, T = 512, L = 8, busy = 0, want32 = 1, want16 = 1;
     for (int i = 1; i < argc; i++) {

@@ -6,6 +6,7 @@
  * values, and bit-for-bit the output of the fp32 path given those rounded values (the kernel widens exactly and
  * then does the same fp32 arithmetic in the same order). */
 #include "harness.h"
+#include "base/cpu.h"
 #include "base/half.h"
 #include "model/kernels/attention.h"
 #include "model/kernels/pool.h"
@@ -94,9 +95,7 @@ TEST(attention_prefill_head_major_layout_equals_interleaved) {
             }
     int ra = attn_prefill(a, q, K, V, OLMO_KV_F32, T, POS, H, HKV, HD, HKV * HD, HD, 0.2f);
     int rb = attn_prefill(b, q, Kh, Vh, OLMO_KV_F32, T, POS, H, HKV, HD, HD, (int64_t)MAXSEQ * HD, 0.2f);
-#if !defined(__AVX512F__)
-    if (ra) SKIP("no AVX-512 in this build: attn_prefill declines");
-#endif
+    if (ra && !olmo_cpu_has(OLMO_CPU_SET_AVX512)) SKIP("no AVX-512 on this CPU (or OLMO_CPU caps it): attn_prefill declines");
     CHECK(ra == 0 && rb == 0);
     CHECK(memcmp(a, b, sizeof a) == 0);
 }
@@ -114,11 +113,8 @@ TEST(attention_prefill_matches_double_reference) {
                 int mismatch;
                 int rc = check(cases[c][0], cases[c][1], cases[c][2], cases[c][3], cases[c][4], (enum olmo_kv_dtype)dt,
                                &w, &mismatch);
-#if defined(__AVX512F__)
-                CHECK_MSG(rc == 0, "case %zu: not handled", c);
-#else
-                if (rc) SKIP("no AVX-512 in this build: attn_prefill declines (the caller's loop is used)");
-#endif
+                if (olmo_cpu_has(OLMO_CPU_SET_AVX512)) CHECK_MSG(rc == 0, "case %zu: not handled", c);
+                else if (rc) SKIP("no AVX-512 on this CPU (or OLMO_CPU caps it): attn_prefill declines (the caller's loop is used)");
                 CHECK_MSG(w <= 2e-5, "%s cache, threads %d, case %zu (T %d pos %d H %d Hkv %d hd %d): error %.3g",
                           dt ? "bf16" : "f32", th, c, cases[c][0], cases[c][1], cases[c][2], cases[c][3], cases[c][4], w);
                 CHECK_MSG(mismatch == 0, "bf16 cache, threads %d, case %zu: %d outputs differ from the fp32 run on the "

@@ -10,6 +10,7 @@
  *       error is then at most B = Σ_b (s_b/2)·Σ_{i in b} |w_i|, checked as |y - ref| <= B·1.001 + 2e-6·S.
  *   Q8 weights themselves: |w - q·scale| <= scale/2 per element. */
 #include "harness.h"
+#include "base/cpu.h"
 #include "base/error.h"
 #include "model/kernels/linear.h"
 #include "model/kernels/linear_internal.h"
@@ -130,6 +131,49 @@ TEST(linear_gemv_all_dtypes_3_threads) { run_shapes(1, 3); }
 TEST(linear_gemm_T2_all_dtypes) { run_shapes(2, 2); }
 TEST(linear_gemm_T13_all_dtypes) { run_shapes(13, 2); }
 TEST(linear_gemm_T37_all_dtypes_3_threads) { run_shapes(37, 3); }
+
+/* Every kernel path this CPU has (OLMO_CPU levels, base/cpu.h) within the tolerances above, and each level
+ * really takes its path: the fast kernels decline below their level and run at or above it. */
+TEST(linear_every_cpu_level) {
+    enum olmo_cpu_level prev = olmo_cpu_set_cap(OLMO_CPU_LEVEL_COUNT), top = olmo_cpu_level();
+    float y[2 * 64], x[2 * 64];
+    for (int i = 0; i < 2 * 64; i++) x[i] = (float)(i % 7) - 3.0f;
+    for (int l = 0; l <= (int)top; l++) {
+        olmo_cpu_set_cap((enum olmo_cpu_level)l);
+        void *buf = NULL;
+        struct olmo_linear W = make_weight(OLMO_DTYPE_BF16, 64, 64, 7u, &buf);
+        int want = l >= OLMO_CPU_LEVEL_AVX512BF16 ? 0 : -1;
+        CHECK_MSG(linear_gemv_fast(y, x, &W) == want, "level %s: GEMV fast path %s", olmo_cpu_level_name(l), want ? "ran" : "declined");
+        CHECK_MSG(linear_gemm_fast(y, x, &W, 2) == want, "level %s: GEMM fast path %s", olmo_cpu_level_name(l), want ? "ran" : "declined");
+        free(buf);
+        run_shapes(1, 2);
+        run_shapes(13, 2);
+        if (th_failed()) { th_fail(__FILE__, __LINE__, "at level %s", olmo_cpu_level_name(l)); break; }
+    }
+    olmo_cpu_set_cap(prev);
+}
+
+/* The Q8 quantizer's AVX-512 and portable blocks give the same bytes. */
+TEST(linear_q8_quantizer_same_bytes_at_every_level) {
+    enum olmo_cpu_level prev = olmo_cpu_set_cap(OLMO_CPU_LEVEL_COUNT), top = olmo_cpu_level();
+    void *buf = NULL;
+    struct olmo_linear W = make_weight(OLMO_DTYPE_F32, 37, 256, 99u, &buf), first = {0};
+    for (int l = 0; l <= (int)top; l++) {
+        olmo_cpu_set_cap((enum olmo_cpu_level)l);
+        struct olmo_linear Q;
+        CHECK_GOTO(linear_quantize_q8(&Q, &W) == 0, out);
+        if (l == 0) first = Q;
+        else {
+            int same = !memcmp(Q.data, first.data, linear_q8_bytes(37, 256));
+            linear_free(&Q);
+            CHECK_GOTO(same, out);
+        }
+    }
+out:
+    olmo_cpu_set_cap(prev);
+    linear_free(&first);
+    free(buf);
+}
 
 TEST(linear_reference_path_matches_mm_f32) {
     for (size_t d = 0; d < sizeof all_dtypes / sizeof *all_dtypes; d++) {

@@ -7,6 +7,7 @@
  * shape, else to attention_block below). The three architectures differ only in where the norms sit, which norm
  * it is, QK-norm and clip_qkv — see block() below. */
 #include "model/model.h"
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -14,10 +15,8 @@
 #include "model/kernels/pool.h"
 #include "model/kernels/vexp.h"
 
-#include <math.h>
-#if defined(__AVX512F__)
 #include <immintrin.h>
-#endif
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -321,10 +320,11 @@ static void step_residual(void *ctx, int64_t t, int thread) {
 }
 
 /* hb[t] = silu(hb[t]) * hb2[t]. The exp argument is clamped to [-80, 80] (changes silu by < 1e-33 relative) so
- * glibc's expf never takes its slow under/overflow path. With AVX-512, 16 lanes at a time (kernels/vexp.h). */
-static void swiglu_row(float *g, const float *u, int n) {
+ * glibc's expf never takes its slow under/overflow path. With AVX-512 (when the CPU has it, base/cpu.h), 16
+ * lanes at a time (kernels/vexp.h). */
+OLMO_TARGET_AVX512_BEGIN
+static int swiglu_avx512(float *g, const float *u, int n) {
     int i = 0;
-#if defined(__AVX512F__)
     const __m512 lo = _mm512_set1_ps(-80.0f), hi = _mm512_set1_ps(80.0f), one = _mm512_set1_ps(1.0f);
     for (; i + 16 <= n; i += 16) {
         __m512 x = _mm512_loadu_ps(g + i);
@@ -332,7 +332,12 @@ static void swiglu_row(float *g, const float *u, int n) {
         __m512 e = olmo_exp512(z);
         _mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_div_ps(x, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + i)));
     }
-#endif
+    return i;
+}
+OLMO_TARGET_END
+
+static void swiglu_row(float *g, const float *u, int n) {
+    int i = olmo_cpu_has(OLMO_CPU_SET_AVX512) ? swiglu_avx512(g, u, n) : 0;
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(fmaxf(fminf(-g[i], 80.0f), -80.0f))) * u[i];
 }
 

@@ -1,14 +1,12 @@
 /* train_kernels.c — small helpers shared by the forward and backward kernels: a vectorised exp for the softmaxes (attention rows and the vocabulary), which would otherwise dominate the
  * non-GEMM time with scalar expf calls. */
 #include "train/train_kernels.h"
+#include "base/cpu.h"
 
+#include <immintrin.h>
 #include <math.h>
 
-#ifdef __AVX512F__
-#include <immintrin.h>
-#endif
-
-#ifdef __AVX512F__
+OLMO_TARGET_AVX512_BEGIN
 /* exp(x) = 2^k · e^r with k = round(x·log2 e), r = x − k·ln 2 (two-part ln 2), e^r by Cephes' degree-6
  * polynomial; relative error ≈ 1–2 ulp over the range. scalef applies 2^k without building exponent bits. */
 static inline __m512 exp512(__m512 x) {
@@ -29,7 +27,7 @@ static inline __m512 exp512(__m512 x) {
     return _mm512_scalef_ps(y, k);
 }
 
-float train_exp_shift(float *p, int n, float shift) {
+static float exp_shift_avx512(float *p, int n, float shift) {
     __m512 s = _mm512_set1_ps(shift), acc = _mm512_setzero_ps();
     int j = 0;
     for (; j + 16 <= n; j += 16) {
@@ -45,8 +43,10 @@ float train_exp_shift(float *p, int n, float shift) {
     }
     return _mm512_reduce_add_ps(acc);
 }
-#else
+OLMO_TARGET_END
+
 float train_exp_shift(float *p, int n, float shift) {
+    if (olmo_cpu_has(OLMO_CPU_SET_AVX512)) return exp_shift_avx512(p, n, shift);
     float sum = 0.0f;
     for (int j = 0; j < n; j++) {
         p[j] = expf(p[j] - shift);
@@ -54,4 +54,3 @@ float train_exp_shift(float *p, int n, float shift) {
     }
     return sum;
 }
-#endif

@@ -1,4 +1,5 @@
-/* attention.c — attn_prefill (attention.h): causal attention for a block of new tokens, AVX-512.
+/* attention.c — attn_prefill (attention.h): causal attention for a block of new tokens, AVX-512 (compiled for it
+ * whatever the build's baseline and used when the CPU has it, base/cpu.h; otherwise the caller's portable loop).
  *
  * Per call: Kt[g][d][n16] = K transposed per KV head (n16 = pos+T rounded up to 16; padding keys are zero and
  * masked), fp32 whatever the cache's element type (a bf16 cache is widened here, once per call). Per pool chunk (one query head, a tile of up to 8 consecutive tokens):
@@ -11,6 +12,7 @@
  * Two passes over a score buffer (8 × n16 floats per thread) rather than an online softmax: simple, and the
  * buffer stays in L2 up to several thousand keys. */
 #include "model/kernels/attention.h"
+#include "base/cpu.h"
 #include "model/kernels/pool.h"
 #include "model/kernels/vexp.h"
 
@@ -20,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX512F__)
+OLMO_TARGET_AVX512_BEGIN
 
 #define TQ 8   /* query tokens per tile */
 
@@ -145,7 +147,7 @@ static pthread_mutex_t attn_lock = PTHREAD_MUTEX_INITIALIZER;
 static float *attn_buf;
 static size_t attn_cap;
 
-int attn_prefill(float *out, const float *q, const void *K, const void *V, enum olmo_kv_dtype kv_dtype, int T, int pos,
+static int attn_prefill_avx512(float *out, const float *q, const void *K, const void *V, enum olmo_kv_dtype kv_dtype, int T, int pos,
                  int H, int Hkv, int hd, int kv_stride, int64_t head_stride, float scale) {
     if ((kv_dtype != OLMO_KV_F32 && kv_dtype != OLMO_KV_BF16) || T < TQ || hd % 16 || hd > 256 || H % Hkv) return -1;
     int n = pos + T, n16 = (n + 15) & ~15, nth = olmo_pool_threads();
@@ -171,10 +173,10 @@ int attn_prefill(float *out, const float *q, const void *K, const void *V, enum 
     return 0;
 }
 
-#else
+OLMO_TARGET_END
+
 int attn_prefill(float *out, const float *q, const void *K, const void *V, enum olmo_kv_dtype kv_dtype, int T, int pos,
                  int H, int Hkv, int hd, int kv_stride, int64_t head_stride, float scale) {
-    (void)out; (void)q; (void)K; (void)V; (void)kv_dtype; (void)T; (void)pos; (void)H; (void)Hkv; (void)hd; (void)kv_stride; (void)head_stride; (void)scale;
-    return -1;
+    if (!olmo_cpu_has(OLMO_CPU_SET_AVX512)) return -1;
+    return attn_prefill_avx512(out, q, K, V, kv_dtype, T, pos, H, Hkv, hd, kv_stride, head_stride, scale);
 }
-#endif

@@ -11,9 +11,9 @@
  * tiled GEMM for q·Kᵀ and for P·V), and exp is vectorized (AVX-512 scalef: error ≈ 1 ulp). fp32 arithmetic
  * throughout; with a bf16 cache the result equals that of an fp32 cache holding the same (rounded) values.
  *
- * Returns 0, or -1 when it does not handle the case (no AVX-512 at build time, hd not a multiple of 16 or
- * above 256, T < 8 where transposing the cache would cost more than it saves, out of memory): the caller then
- * uses its own loop. Runs on the thread pool (kernels/pool.h); calls are serialised. */
+ * Returns 0, or -1 when it does not handle the case (no AVX-512 on this CPU or under OLMO_CPU's cap, base/cpu.h;
+ * hd not a multiple of 16 or above 256, T < 8 where transposing the cache would cost more than it saves, out of
+ * memory): the caller then uses its own loop. Runs on the thread pool (kernels/pool.h); calls are serialised. */
 #ifndef OLMO_KERNELS_ATTENTION_H
 #define OLMO_KERNELS_ATTENTION_H
 

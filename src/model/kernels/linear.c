@@ -3,6 +3,7 @@
  * fp32 dot product per output element) that the tests hold them to. Also the element conversions and the Q8
  * quantizer. */
 #include "model/kernels/linear.h"
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/mem.h"
 #include "model/kernels/linear_internal.h"
@@ -71,6 +72,17 @@ void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T
     if (!done) linear_forward_ref(y, x, W, T);
 }
 
+const char *linear_kernel_name(enum olmo_dtype dt, int T) {
+    if (dt == OLMO_DTYPE_Q8)
+        return olmo_cpu_has(LINEAR_Q8_NEEDS) ? "avx512-vnni: int8 dot products on 16-row panels" : "portable C (reference)";
+    if (dt == OLMO_DTYPE_Q4)
+        return olmo_cpu_has(LINEAR_Q4_NEEDS) ? "avx512-vnni: 4-bit nibbles x int8 on 16-row panels" : "portable C (reference)";
+    if (T == 1)
+        return olmo_cpu_has(LINEAR_GEMV_NEEDS) ? "avx512bf16: row-parallel GEMV, exact bf16/f16 widening" : "portable C (reference)";
+    return olmo_cpu_has(LINEAR_GEMM_NEEDS) ? "avx512bf16: packed GEMM (vdpbf16ps for bf16, fp32 FMA for f32/f16)"
+                                           : "portable C (reference)";
+}
+
 /* Element (r, c) of W as fp32 (the reference path reads weights one by one: no buffers, nothing to fail). */
 static float w_at(const struct olmo_linear *W, int64_t r, int64_t c) {
     int64_t n = W->cols;
@@ -118,10 +130,11 @@ static int block_scale(float amax, uint16_t *stored, float *inv) {
 
 /* One 32-value block: fp16 scale amax/127, values rounded to nearest (even) and clamped to ±127, stored as
  * q + 128 into the panel layout (d points at this row's first byte, k0 is the block's first column).
- * Returns 0 when the block's scale does not fit fp16. */
-static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k0) {
+ * Returns 0 when the block's scale does not fit fp16. The AVX-512 twin gives the same bytes (both round half
+ * to even: lrintf and vcvtps2dq in the default rounding mode). */
+OLMO_TARGET_AVX512_BEGIN
+static int quantize_block_avx512(uint8_t *d, uint16_t *scale, const float *v, int64_t k0) {
     float inv;
-#if defined(__AVX512F__)
     __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
     float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
     if (!block_scale(amax, scale, &inv)) return 0;
@@ -133,8 +146,13 @@ static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k
     _mm_storeu_si128((__m128i *)w, _mm512_cvtepi32_epi8(q0));
     _mm_storeu_si128((__m128i *)(w + 4), _mm512_cvtepi32_epi8(q1));
     for (int g = 0; g < 8; g++) memcpy(d + (k0 / 4 + g) * 64, &w[g], 4);
-#else
-    float amax = 0;
+    return 1;
+}
+OLMO_TARGET_END
+
+static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k0, int avx512) {
+    if (avx512) return quantize_block_avx512(d, scale, v, k0);
+    float inv, amax = 0;
     for (int i = 0; i < OLMO_Q8_BLOCK; i++) amax = fmaxf(amax, fabsf(v[i]));
     if (!block_scale(amax, scale, &inv)) return 0;
     for (int i = 0; i < OLMO_Q8_BLOCK; i++) {
@@ -142,7 +160,6 @@ static int quantize_block(uint8_t *d, uint16_t *scale, const float *v, int64_t k
         long v8 = lrintf(v[i] * inv);
         d[(k / 4) * 64 + k % 4] = (uint8_t)((v8 > 127 ? 127 : v8 < -127 ? -127 : v8) + 128);
     }
-#endif
     return 1;
 }
 
@@ -173,12 +190,13 @@ static void quantize_panel(void *ctx, int64_t p, int thread) {
     struct quant_job *J = ctx;
     int64_t K = J->src->cols, nblk = K / OLMO_Q8_BLOCK;
     float *row = J->rowbuf + (size_t)thread * (size_t)K;
+    int avx512 = olmo_cpu_has(OLMO_CPU_SET_AVX512);
     for (int64_t r = p * 16; r < p * 16 + 16 && r < J->src->rows; r++) {
         linear_row_f32(row, J->src, r);
         uint8_t *d = J->q + p * 16 * K + (r % 16) * 4;
         uint16_t *sc = J->scales + p * 16 * nblk + r % 16;
         for (int64_t b = 0; b < nblk; b++)
-            if (!quantize_block(d, sc + b * 16, row + b * OLMO_Q8_BLOCK, b * OLMO_Q8_BLOCK))
+            if (!quantize_block(d, sc + b * 16, row + b * OLMO_Q8_BLOCK, b * OLMO_Q8_BLOCK, avx512))
                 atomic_store(&J->out_of_range, 1);
     }
 }

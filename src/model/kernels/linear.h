@@ -69,6 +69,9 @@ void linear_free(struct olmo_linear *W);
 int linear_rehome(struct olmo_linear *W, int drop_source);
 /* Bytes of a Q8 matrix of this shape: weights and scales, including the padding rows. */
 uint64_t linear_q8_bytes(int64_t rows, int64_t cols);
+/* The kernel linear_forward runs on this CPU (under OLMO_CPU's cap) for weights of type dt and T tokens, in
+ * words, e.g. "avx512bf16: vdpbf16ps GEMM, weights repacked per call" or "portable C (reference)". */
+const char *linear_kernel_name(enum olmo_dtype dt, int T);
 /* Reads row r of W into out[cols] as fp32 (embedding lookups, tests). */
 void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r);
 

@@ -12,12 +12,13 @@
  * oneDNN's bf16 matmul was measured against this (docs/kernels.md) and was not faster on this Zen 4 (no AMX);
  * it also runs its own OpenMP threads, which spin at barriers on a shared machine. */
 #include "model/kernels/linear_internal.h"
+#include "base/cpu.h"
 #include "model/kernels/pool.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512BF16__)
+OLMO_TARGET_AVX512BF16_BEGIN
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define NT_MAX 12
@@ -200,7 +201,7 @@ static void xprep_tile(void *ctx, int64_t tile, int thread) {
     }
 }
 
-int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
+static int linear_gemm_fast_avx512(float *y, const float *x, const struct olmo_linear *W, int T) {
     int64_t K = W->cols, rows = W->rows, kp2 = (K + 1) / 2;
     int nt = olmo_pool_threads();
     struct gemm_job J = {.W = W, .y = y, .x = x, .T = T, .kp2 = kp2, .npair = (rows + 31) / 32};
@@ -223,6 +224,9 @@ int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int 
     return 0;
 }
 
-#else
-int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T) { (void)y; (void)x; (void)W; (void)T; return -1; }
-#endif
+OLMO_TARGET_END
+
+int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
+    if (!olmo_cpu_has(LINEAR_GEMM_NEEDS)) return -1;
+    return linear_gemm_fast_avx512(y, x, W, T);
+}

@@ -11,6 +11,7 @@
  *   F16  : F16C widening (vcvtph2ps), fp32 FMA.
  * Q8 has its own file (linear_q8.c). */
 #include "model/kernels/linear_internal.h"
+#include "base/cpu.h"
 #include "model/kernels/pool.h"
 
 #include <immintrin.h>
@@ -18,11 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__AVX512BF16__)
-#define HAVE_KERNELS 1
-#endif
-
-#ifdef HAVE_KERNELS
+OLMO_TARGET_AVX512BF16_BEGIN
 
 #define NR 4   /* rows per kernel call */
 /* Software prefetch of the rows PF_GROUPS groups ahead, same column: the hardware streamers stop at 4 KB page
@@ -177,9 +174,8 @@ static void gemv_chunk(void *ctx, int64_t chunk, int thread) {
 }
 
 static int gemv_dpbf16 = -1;
-void linear_gemv_set_dpbf16(int on) { gemv_dpbf16 = on; }
 
-int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W) {
+static int linear_gemv_fast_avx512(float *y, const float *x, const struct olmo_linear *W) {
     int64_t K = W->cols, kpad32 = (K + 31) & ~(int64_t)31, kpad64 = (K + 63) & ~(int64_t)63;
     struct gemv_job J = {.W = W, .y = y, .x = x};
     if (gemv_dpbf16 < 0) { const char *e = getenv("OLMO_GEMV_DPBF16"); gemv_dpbf16 = e && *e == '1'; }
@@ -221,7 +217,10 @@ int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W) {
     return 0;
 }
 
-#else   /* no AVX-512 VNNI/BF16 at build time: the reference path does everything */
-void linear_gemv_set_dpbf16(int on) { (void)on; }
-int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W) { (void)y; (void)x; (void)W; return -1; }
-#endif
+OLMO_TARGET_END
+void linear_gemv_set_dpbf16(int on) { gemv_dpbf16 = on; }
+
+int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W) {
+    if (!olmo_cpu_has(LINEAR_GEMV_NEEDS)) return -1;
+    return linear_gemv_fast_avx512(y, x, W);
+}

@@ -15,12 +15,13 @@
  *   prefill: NP = 2, NT = 6 (12 int32 + 12 fp32 accumulators); a panel pair (2·16·cols bytes) stays in L2
  *            while every token tile passes over it; compute-bound. */
 #include "model/kernels/linear_internal.h"
+#include "base/cpu.h"
 #include "model/kernels/pool.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+OLMO_TARGET_BEGIN_(OLMO_TARGET_STR_AVX512 ",avx512vnni")
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 /* (No software prefetch: the panels are long contiguous streams in 2 MB pages; measured, prefetching the
@@ -130,7 +131,7 @@ int q8_act_make(struct q8_act *a, const float *x, int64_t K, int T) {
     return 0;
 }
 
-int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
+static int linear_q8_fast_avx512(float *y, const float *x, const struct olmo_linear *W, int T) {
     int64_t K = W->cols;
     if (K % OLMO_Q8_BLOCK || ((uintptr_t)W->data & 63) || ((uintptr_t)W->scales & 63)) return -1;
     struct q8_act a;
@@ -139,7 +140,9 @@ int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T)
     return 0;
 }
 
-#else
-int q8_act_make(struct q8_act *a, const float *x, int64_t K, int T) { (void)a; (void)x; (void)K; (void)T; return -1; }
-int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) { (void)y; (void)x; (void)W; (void)T; return -1; }
-#endif
+OLMO_TARGET_END
+
+int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
+    if (!olmo_cpu_has(LINEAR_Q8_NEEDS)) return -1;
+    return linear_q8_fast_avx512(y, x, W, T);
+}

@@ -3,13 +3,16 @@
  *
  * x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two so n·ln2 is exact), e^r by its degree-7 Taylor polynomial
  * (truncation < 2e-8 relative), scaled by 2^n with vscalefps: about 1 ulp. Inputs below -87 give 0 as expf
- * would (underflow); callers keep x below +88 (no overflow handling here). */
+ * would (underflow); callers keep x below +88 (no overflow handling here). Compiled for AVX-512 whatever the
+ * build's baseline: only callable from an OLMO_TARGET_AVX512 (or higher) region, after olmo_cpu_has (base/cpu.h). */
 #ifndef OLMO_KERNELS_VEXP_H
 #define OLMO_KERNELS_VEXP_H
 
-#if defined(__AVX512F__)
+#include "base/cpu.h"
+
 #include <immintrin.h>
 
+OLMO_TARGET_AVX512_BEGIN
 static inline __m512 olmo_exp512(__m512 x) {
     x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
@@ -26,6 +29,6 @@ static inline __m512 olmo_exp512(__m512 x) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, n);
 }
-#endif
+OLMO_TARGET_END
 
 #endif
