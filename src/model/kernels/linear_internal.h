@@ -44,6 +44,7 @@ int linear_gemv_fast(float *y, const float *x, const struct olmo_linear *W);
 int linear_gemm_fast(float *y, const float *x, const struct olmo_linear *W, int T);
 int linear_q8_fast(float *y, const float *x, const struct olmo_linear *W, int T);   /* any T */
 int linear_q4_fast(float *y, const float *x, const struct olmo_linear *W, int T);   /* any T */
+int linear_q4_fast_avx2(float *y, const float *x, const struct olmo_linear *W, int T);   /* needs OLMO_CPU_SET_AVX2 */
 
 /* Selects the bf16 GEMV variant: 0 exact fp32 widening (default), 1 vdpbf16ps with x rounded to bf16
  * (also OLMO_GEMV_DPBF16=1). For tests and the benchmark. */

@@ -99,8 +99,9 @@ static int linear_q4_fast_avx512(float *y, const float *x, const struct olmo_lin
 
 OLMO_TARGET_END
 
-/* Without AVX512-VNNI the reference path (linear_forward_ref) runs: correct, slow. */
+/* AVX512-VNNI: the tiles above; AVX2 only: linear_q4_avx2.c; below that the reference path (linear_forward_ref). */
 int linear_q4_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
-    if (!olmo_cpu_has(LINEAR_Q4_NEEDS)) return -1;
-    return linear_q4_fast_avx512(y, x, W, T);
+    if (olmo_cpu_has(LINEAR_Q4_NEEDS)) return linear_q4_fast_avx512(y, x, W, T);
+    if (olmo_cpu_has(OLMO_CPU_SET_AVX2)) return linear_q4_fast_avx2(y, x, W, T);
+    return -1;
 }
