@@ -22,6 +22,7 @@ static const struct olmo_command commands[] = {
     {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
     {"serve", "OpenAI-compatible HTTP server (chat and text completions, streaming, parallel slots)", cmd_serve},
     {"quantize", "write a q8 or q4 copy of a checkpoint that loads memory-mapped without quantizing again", cmd_quantize},
+    {"export", "export a checkpoint for other engines: olmo export gguf (llama.cpp, Ollama)", cmd_export},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

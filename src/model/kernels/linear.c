@@ -87,7 +87,9 @@ const char *linear_kernel_name(enum olmo_dtype dt, int T) {
     if (dt == OLMO_DTYPE_Q8)
         return olmo_cpu_has(LINEAR_Q8_NEEDS) ? "avx512-vnni: int8 dot products on 16-row panels" : "portable C (reference)";
     if (dt == OLMO_DTYPE_Q4)
-        return olmo_cpu_has(LINEAR_Q8_NEEDS) ? "avx512-vnni: 4-bit weights widened to int8 dot products" : "portable C (reference)";
+        return olmo_cpu_has(LINEAR_Q4_NEEDS)     ? "avx512-vnni: 4-bit nibbles x int8 on 16-row panels"
+               : olmo_cpu_has(OLMO_CPU_SET_AVX2) ? "avx2: 4-bit nibbles x int8 (vpmaddubsw), one token at a time"
+                                                 : "portable C (reference)";
     if (T == 1)
         return olmo_cpu_has(LINEAR_GEMV_NEEDS) ? "avx512bf16: row-parallel GEMV, exact bf16/f16 widening" : "portable C (reference)";
     struct olmo_linear probe = {.dtype = dt};

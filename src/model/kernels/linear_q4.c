@@ -10,12 +10,13 @@
  *   decode : one panel at a time (one contiguous weight stream per thread, as in linear_q8.c).
  *   prefill: 2 panels x 6 tokens per tile (the panel pair stays in L1/L2 while the token tiles pass). */
 #include "model/kernels/linear_internal.h"
+#include "base/cpu.h"
 #include "model/kernels/pool.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-OLMO_TARGET_BEGIN_(OLMO_TARGET_STR_AVX512 ",avx512vnni")   /* chosen at run time: linear_q4_fast below */
+OLMO_TARGET_BEGIN_(OLMO_TARGET_STR_AVX512 ",avx512vnni")
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -98,7 +99,9 @@ static int linear_q4_fast_avx512(float *y, const float *x, const struct olmo_lin
 
 OLMO_TARGET_END
 
+/* AVX512-VNNI: the tiles above; AVX2 only: linear_q4_avx2.c; below that the reference path (linear_forward_ref). */
 int linear_q4_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
-    if (!olmo_cpu_has(LINEAR_Q8_NEEDS)) return -1;   /* the same instructions as Q8 (AVX512-VNNI) */
-    return linear_q4_fast_avx512(y, x, W, T);
+    if (olmo_cpu_has(LINEAR_Q4_NEEDS)) return linear_q4_fast_avx512(y, x, W, T);
+    if (olmo_cpu_has(OLMO_CPU_SET_AVX2)) return linear_q4_fast_avx2(y, x, W, T);
+    return -1;
 }
