@@ -114,6 +114,29 @@ if g["suffix_len"] != suf or got != dict(nxt):
 PY
 if [ -s "$tmp/r3" ]; then fail ngram_direct_count "$(cat "$tmp/r3")"; else pass ngram_direct_count; fi
 
+# the link to training: the steps search reports for a hit are steps whose batch (olmo inspect batch) holds it
+python3 - "$tmp" configs/olmo2-tiny.yaml <<'PY'
+import sys
+d, cfg = sys.argv[1], sys.argv[2]
+lines = open(cfg).read().split("\n")
+i = next(k for k, l in enumerate(lines) if l.strip() == "paths:")
+j = i + 1
+while j < len(lines) and lines[j].strip().startswith("-"): j += 1
+lines[i + 1:j] = ["    - %s/a.npy" % d, "    - %s/b.npy" % d]
+open(d + "/cfg.yaml", "w").write("\n".join(lines))
+PY
+hit=$("$OLMO" data search "$tmp/ix" " my lord" --max 1 --json --config "$tmp/cfg.yaml" 2>> "$tmp/err" | tail -1)
+step=$(echo "$hit" | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps"][0])' 2>/dev/null)
+if [ -n "$step" ] && "$OLMO" inspect batch "$tmp/cfg.yaml" --step "$step" --no-text --json > "$tmp/batch.json" 2>> "$tmp/err" &&
+   python3 - "$hit" "$tmp/batch.json" <<'PY'
+import json, sys
+h = json.loads(sys.argv[1]); b = json.load(open(sys.argv[2]))
+ok = any(i["index"] == h["instance"] and i["file"] == h["file"] and i["start"] <= h["file_offset"] < i["start"] + 256
+         for i in b["instances"])
+sys.exit(0 if ok else 1)
+PY
+then pass search_training_step; else fail search_training_step "hit $hit, step '$step': $(tail -2 "$tmp/err")"; fi
+
 # trace: a text pasted from two training passages is covered by the spans found, each with documents
 python3 -c 'import sys; l = open(sys.argv[1]).read().split("\n"); print(l[100] + " " + l[2200])' "$tmp/t.txt" > "$tmp/paste"
 "$OLMO" trace --index "$tmp/ix" -f "$tmp/paste" --density 0 --json > "$tmp/trace.json" 2> "$tmp/err" || fail trace "$(cat "$tmp/err")"
