@@ -17,6 +17,7 @@ static const struct olmo_command commands[] = {
     {"train", "pretrain an OLMo model from an OLMo YAML config (mpirun for data parallel)", cmd_train},
     {"demo", "the whole pipeline on built-in data: tokenizer, training, checkpoint, samples", cmd_demo},
     {"inspect", "show the training batch of any step of a config: instances, files, offsets, text", cmd_inspect},
+    {"trace", "OLMoTrace: the spans of a model's output found verbatim in the indexed training data", cmd_trace},
     {"data", "Dolma's data toolkit and training-data search: olmo data --help lists the subcommands", cmd_data},
     {"eval", "evaluate a checkpoint as OLMo does: Paloma bits per byte (eval ppl), OLMES tasks (eval tasks)", cmd_eval},
     {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
