@@ -242,13 +242,14 @@ static int bench_model(const char *dir, enum olmo_quant q, int rehome, int promp
     uint32_t idmax = m.cfg.vocab_size < 50000 ? (uint32_t)m.cfg.vocab_size : 50000u;   /* llama_peer.mjs: same ids */
     for (int i = 0; i < prompt + decode; i++) tok[i] = (int32_t)((i * 7919u) % idmax);
     rc = model_forward(&m, &st, tok, 1, 0, logits);   /* warm-up: pages, threads, scratch */
-    double best_pre = 1e30, cpu_pre = 0;
+    double best_pre = 1e30, cpu_pre = 0, pre_proj = 0, pre_attn = 0, pre_total = 0;
     for (int r = 0; r < prefill_reps && rc == 0; r++) {
         double c = cpu_s();
+        st.t_total = st.t_proj = st.t_attn = 0;
         t = now_s();
         rc = model_forward(&m, &st, tok, prompt, 0, logits);
         t = now_s() - t;
-        if (t < best_pre) { best_pre = t; cpu_pre = cpu_s() - c; }
+        if (t < best_pre) { best_pre = t; cpu_pre = cpu_s() - c; pre_proj = st.t_proj; pre_attn = st.t_attn; pre_total = st.t_total; }
     }
     double c = cpu_s();
     t = now_s();
@@ -300,6 +301,10 @@ static int bench_model(const char *dir, enum olmo_quant q, int rehome, int promp
             printf("%-5s %-8s %10.1f %10s %10s %10s %6ld MB %14.1f   model_forward, %d-token prompt in one call\n", dn,
                    "prefill", prompt / best_pre, q == OLMO_QUANT_Q4 ? "-" : llama(q8 ? LLAMA_PREFILL_Q8 : LLAMA_PREFILL_BF16), "-", "-", peak_rss_mb(),
                    prompt / cpu_pre, prompt);
+        if (prefill_reps > 0)   /* the same breakdown as `olmo generate` prints for its prompt */
+            printf("%-5s %-8s %10s   prefill of %d tokens: projections %.3f s, attention %.3f s, the rest %.3f s; %.1f tok "
+                   "per CPU-s (GEMM: %s)\n", dn, "prefill", "", prompt, pre_proj, pre_attn, pre_total - pre_proj - pre_attn,
+                   prompt / cpu_pre, linear_kernel_name(m.layers[0].wq.dtype, 2));
         fflush(stdout);
     }
     free(tok);

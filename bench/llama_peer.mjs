@@ -10,6 +10,8 @@
 //   node bench/llama_peer.mjs logits GGUF OUT.f32 --tokens a,b,c,... --prefill P [--threads N]
 //       feeds tokens[0..P) in one batch (logits at every position), then each later token alone; writes the
 //       logits as raw float32 [n_tokens][vocab] (the layout build/bench/peer_logits writes for olmo.c).
+//   node bench/llama_peer.mjs tokenize GGUF FILE
+//       llama.cpp's token ids for the text of FILE with the GGUF's tokenizer (olmo export gguf), one JSON array.
 //
 // node-llama-cpp is imported from $OLMO_PEER_DIR/node_modules (default bench/peers), where llama_cpp_peer.sh
 // installs it; nothing here downloads or builds anything (getLlama with build "never").
@@ -130,11 +132,20 @@ async function logits(gguf, out, o) {
     await e.model.dispose();
 }
 
+// llama.cpp's tokenization of a text file with the GGUF's own tokenizer (no special tokens added): one JSON array
+async function tokenize(gguf, file) {
+    const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
+    const model = await llama.loadModel({modelPath: gguf, gpuLayers: 0, useMmap: true, vocabOnly: true});
+    console.log(JSON.stringify(Array.from(model.tokenize(fs.readFileSync(file, "utf8"), false))));
+    await model.dispose();
+}
+
 const [mode, gguf, ...rest] = process.argv.slice(2);
 try {
     if (mode === "bench" && gguf) await bench(gguf, opts(rest));
     else if (mode === "logits" && gguf && rest.length) await logits(gguf, rest[0], opts(rest.slice(1)));
-    else { console.error("usage: llama_peer.mjs bench GGUF [...] | logits GGUF OUT.f32 --tokens ... --prefill P"); process.exit(2); }
+    else if (mode === "tokenize" && gguf && rest.length === 1) await tokenize(gguf, rest[0]);
+    else { console.error("usage: llama_peer.mjs bench GGUF [...] | logits GGUF OUT.f32 --tokens ... --prefill P | tokenize GGUF FILE"); process.exit(2); }
 } catch (err) {
     console.error(`llama_peer: ${err.message}`);
     process.exit(1);

@@ -2,7 +2,7 @@
 # cpu_levels.test.sh — one binary, every kernel path this CPU has (base/cpu.h, issue 8):
 #  1. `olmo --version` names the build, the CPU and the kernels, and OLMO_CPU caps what it reports;
 #  2. at every OLMO_CPU level up to the CPU's own, the kernel unit tests pass (test_linear, test_attention,
-#     test_model: each holds its path to the reference within its documented tolerance) and greedy generation
+#     test_model, test_quant: each holds its path to the reference within its documented tolerance) and greedy generation
 #     on the tiny olmo2_gen fixture gives the PyTorch golden continuation byte for byte;
 #  3. an unknown OLMO_CPU value is reported, not silently ignored.
 set -u
@@ -23,7 +23,7 @@ if OLMO_CPU=avx9000 "$OLMO" --version 2>&1 >/dev/null | grep -q 'OLMO_CPU=avx900
 tail -n +2 "$FIX/golden.txt" > "$tmp/golden"
 prompt=$(head -1 "$FIX/golden.txt" | cut -f1)
 for level in scalar avx2 avx512 avx512bf16 amx; do
-  for t in test_linear test_attention test_model; do
+  for t in test_linear test_attention test_model test_quant; do
     if OLMO_CPU=$level "$OLMO_BUILD/tests/$t" > "$tmp/o" 2>&1 && grep -q ' 0 failed' "$tmp/o"; then
       echo "PASS ${t}_at_$level"
     else

@@ -2,7 +2,7 @@
 # llama_peer.test.sh — the llama.cpp peer of bench/llama_cpp_peer.sh computes the same model as olmo.c and as the
 # PyTorch reference (docs/bench-peers.md). On tiny committed fixtures (tests/fixtures/model, written by
 # tests/ref/make_model_fixtures.py), in seconds:
-#   - peer_gguf refuses a non-OLMo-2 checkpoint with a message and leaves no file (always runs);
+#   - peer_gguf refuses a non-OLMo checkpoint (llama) with a message and leaves no file (always runs);
 #   - BF16 GGUF of the sharded bf16 GQA fixture: llama.cpp's logits (prefill, then decode steps) vs the reference
 #     and vs olmo.c (peer_logits), within 2 % of the largest logit, same next token everywhere;
 #   - Q8_0 GGUF of the f32 GQA fixture: llama.cpp vs the reference within 5 % (Q8_0's own error on 32-wide rows
@@ -22,10 +22,10 @@ if [ ! -x "$B/peer_gguf" ] || [ ! -x "$B/peer_logits" ]; then
 fi
 
 # a refused conversion: message, non-zero status, nothing written
-if "$B/peer_gguf" "$F/olmo1_bf16_untied" "$T/x.gguf" 2>"$T/err"; then
-  echo "FAIL peer_gguf converted an OLMo-1 checkpoint"
-elif grep -q "only olmo2 is converted" "$T/err" && ! ls "$T"/x.gguf* >/dev/null 2>&1; then
-  echo "PASS peer_gguf refuses model_type olmo with a message and leaves no file"
+if "$B/peer_gguf" "$F/llama_f32_gqa" "$T/x.gguf" 2>"$T/err"; then
+  echo "FAIL peer_gguf converted a llama checkpoint"
+elif grep -q "handles olmo and olmo2" "$T/err" && ! ls "$T"/x.gguf* >/dev/null 2>&1; then
+  echo "PASS peer_gguf refuses model_type llama with a message and leaves no file"
 else
   echo "FAIL peer_gguf refusal: message '$(cat "$T/err")', files: $(ls "$T")"
 fi

@@ -219,6 +219,13 @@ check serve_bad_model_dir '[ $rc -ne 0 ] && grep -q nonexistent "$tmp/o"' "rc=$r
 "$OLMO" serve -m "$FIX" --host 1.2.3 > "$tmp/o" 2>&1; rc=$?
 check serve_bad_host '[ $rc -ne 0 ] && grep -q "1.2.3" "$tmp/o"' "rc=$rc $(cat "$tmp/o")"
 
+start --quant q8
+code=$(post /v1/chat/completions "$(chat '"max_tokens":4')")
+check serve_quant_q8 '[ "$code" = 200 ] && grep -q "Q8 weights" "$tmp/srv.log"' "$code $(cat "$tmp/body") $(tail -2 "$tmp/srv.log")"
+stop
+"$OLMO" serve -m "$FIX" --quant q5 > "$tmp/o" 2>&1; rc=$?
+check serve_bad_quant '[ $rc -ne 0 ] && grep -q "q5" "$tmp/o"' "rc=$rc $(cat "$tmp/o")"
+
 # ---- the official openai npm client ---------------------------------------------------------------------------
 NPM_DIR=${OLMO_NPM_OPENAI_DIR:-$PWD/build/npm-openai}
 sdk_skip() { for t in serve_sdk_models serve_sdk_chat serve_sdk_chat_stream serve_sdk_completion serve_sdk_bad_request serve_sdk_auth serve_sdk_abort; do echo "SKIP $t: $1"; done; }

@@ -149,6 +149,24 @@ TEST(each_normalisation_picks_its_choice) {
     eval_item_predict(&t2);
     CHECK_EQ_INT(t2.pred[EVAL_RAW], 0);
     CHECK_EQ_INT(t2.pred[EVAL_UNCOND], -1);    /* no unconditional scores: not computed */
+    /* macro over groups (MMLU's subjects): a right, a wrong, b right -> micro 2/3, macro (1/2 + 1)/2 */
+    struct eval_item items[3] = {{0}};
+    char ga[] = "a", gb[] = "b";
+    for (int i = 0; i < 3; i++) {
+        items[i].n = 2;
+        items[i].label = i == 1 ? 1 : 0;
+        items[i].group = i < 2 ? ga : gb;
+        for (int k = 0; k < EVAL_N_NORMS; k++) items[i].pred[k] = 0;
+    }
+    struct eval_task t = {0};
+    t.items = items;
+    t.n = 3;
+    double v, se;
+    CHECK(eval_task_metric(&t, "acc_raw", &v, &se) == 0);
+    CHECK_NEAR(v, 2.0 / 3.0, 1e-12);
+    CHECK_NEAR(se, sqrt((2.0 / 3.0) * (1.0 / 3.0) * 3.0 / 2.0 / 3.0), 1e-12);   /* sample std / sqrt(n) */
+    CHECK(eval_task_metric(&t, "acc_raw_macro", &v, &se) == 0);
+    CHECK_NEAR(v, 0.75, 1e-12);
 }
 
 TEST(every_shared_task_file_loads) {

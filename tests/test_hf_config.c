@@ -35,7 +35,7 @@ TEST(cfg_three_architectures) {
     } while (0)
 
 TEST(cfg_bad_input) {
-    EXPECT_CFG_ERR("{\"model_type\":\"olmo3\"," BASE "}", "not implemented");
+    EXPECT_CFG_ERR("{\"model_type\":\"gemma\"," BASE "}", "not supported");
     EXPECT_CFG_ERR("{\"model_type\":\"gpt2\"," BASE "}", "\"gpt2\" is not supported");
     EXPECT_CFG_ERR("{" BASE "}", "model_type");
     EXPECT_CFG_ERR("{\"model_type\":\"olmo2\",\"hidden_size\":64}", "intermediate_size");

@@ -9,6 +9,7 @@
 #include "index/idx_format.h"
 #include "index/idx_internal.h"
 #include "index/sais.h"
+#include "index/trace.h"
 #include "base/error.h"
 #include "base/file.h"
 
@@ -353,4 +354,52 @@ TEST(header_parse_rejects_garbage) {
     CHECK(idx_header_parse(&g, page, IDX_HEADER_BYTES + 16, IDX_KIND_DOCS, "x") < 0);
     CHECK(idx_header_parse(&g, page, IDX_HEADER_BYTES + 24, IDX_KIND_SA, "x") < 0);
     CHECK(idx_header_parse(&g, page, 100, 0, "x") < 0);
+}
+
+TEST(trace_of_pasted_spans_finds_exactly_them) {
+    const char *tmp = th_tmpdir();
+    struct corpus c;
+    CHECK(corpus_make(&c, tmp, "trace", 3, 3000, 50, 10, 2) == 0);
+    char *dir = olmo_path_join(tmp, "traceix");
+    struct idx_build_opts o = {.dtype_bytes = 2, .eos_id = c.eos, .threads = 1};
+    CHECK_GOTO(idx_build(dir, c.paths, (size_t)c.nf, &o) == 0, out);
+    struct olmo_index ix;
+    CHECK_GOTO(idx_open(&ix, dir, 0) == 0, out);
+    /* text = span0 X span1 X span2, X an id absent from the data: every span is maximal and found exactly */
+    uint32_t text[64];
+    size_t L = 0, starts[3], lens[3];
+    for (int k = 0; k < 3; k++) {
+        int f = k % 2;
+        uint64_t p = rnd((uint32_t)(c.len[f] > 20 ? c.len[f] - 20 : 1));
+        lens[k] = c.len[f] >= 20 ? 8 + (size_t)rnd(8) : 1;
+        starts[k] = L;
+        for (size_t j = 0; j < lens[k]; j++) text[L++] = c.tok[f][p + j];
+        text[L++] = c.eos + 7;
+    }
+    struct trace_opts to = {.min_len = 1};
+    struct trace_span *sp = NULL;
+    int64_t n = trace_spans(&ix, text, L, &to, &sp);
+    CHECK_GOTO(n == 3, out2);
+    for (int k = 0; k < 3; k++) {
+        CHECK_GOTO(sp[k].start == starts[k] && sp[k].len == lens[k], out2);
+        CHECK_GOTO(sp[k].count == brute_find(&c, text + starts[k], lens[k], NULL), out2);
+    }
+    /* with word starts: a span may only start on one, and must be followed by one */
+    uint8_t bow[200] = {0};
+    for (int k = 0; k < 200; k++) bow[k] = k % 2 == 0;
+    to.bow = bow; to.vocab = 200;
+    free(sp); sp = NULL;
+    n = trace_spans(&ix, text, L, &to, &sp);
+    CHECK_GOTO(n >= 0, out2);
+    for (int64_t k = 0; k < n; k++) {
+        CHECK_GOTO(bow[text[sp[k].start]], out2);
+        CHECK_GOTO(sp[k].start + sp[k].len == L || bow[text[sp[k].start + sp[k].len]], out2);
+    }
+out2:
+    if (th_failed() && sp) for (int64_t k = 0; k < n; k++) fprintf(stderr, "span %zu+%zu\n", sp[k].start, sp[k].len);
+    free(sp);
+    idx_close(&ix);
+out:
+    free(dir);
+    corpus_free(&c);
 }

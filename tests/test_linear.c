@@ -153,6 +153,16 @@ TEST(linear_every_cpu_level) {
     olmo_cpu_set_cap(prev);
 }
 
+/* The oneDNN prompt path (linear_onednn.c; automatic on AMX CPUs) forced on this CPU: same tolerance as the
+ * vdpbf16ps GEMM (x rounded to bf16, products exact, fp32 sums). */
+TEST(linear_onednn_prompt_path_bf16) {
+    linear_onednn_set(1);
+    run_shapes(2, 2);
+    run_shapes(37, 3);
+    linear_onednn_set(2);
+    CHECK_MSG(strcmp(linear_onednn_impl(), "(not used yet)") != 0, "the oneDNN path never ran (fell back)");
+}
+
 /* The Q8 quantizer's AVX-512 and portable blocks give the same bytes. */
 TEST(linear_q8_quantizer_same_bytes_at_every_level) {
     enum olmo_cpu_level prev = olmo_cpu_set_cap(OLMO_CPU_LEVEL_COUNT), top = olmo_cpu_level();

@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "model/kernels/linear.h"
+#include "model/kernels/linear_internal.h"
 #include "model/kernels/matmul.h"
 #include "model/kernels/pool.h"
 
@@ -211,7 +212,10 @@ TEST(q4_model_matches_dequantized_model) {
         for (int v = 0; v < V; v++) worst1 = fmax(worst1, fabs(c[v] - b[t * V + v]) / scale);
     }
     printf("  q4 model vs its dequantized fp32 twin: worst relative logit error %.2e (prefill), %.2e (decode)\n", worst, worst1);
-    CHECK(worst > 0 && worst < 5e-2 && worst1 < 5e-2);
+    CHECK(worst < 5e-2 && worst1 < 5e-2);
+    /* with a q4 kernel (AVX512-VNNI or AVX2) the activations are rounded to int8 (a nonzero difference); on the
+     * reference path (OLMO_CPU=scalar) the result is exactly what the fp32 twin computes */
+    CHECK(olmo_cpu_has(OLMO_CPU_SET_AVX2) ? worst > 0 : worst == 0);
     model_state_free(&sq); model_state_free(&sd); model_state_free(&s1);
     model_free(&mq); model_free(&md);
     free(a); free(b); free(c);

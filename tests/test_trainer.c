@@ -280,6 +280,44 @@ TEST(train_checkpoint_loads_for_inference) {
     CHECK_EQ_INT(run("%s tests/ref/check_hf_checkpoint.py %s >%s/py.log 2>&1", py, ck, d), 0);
 }
 
+/* sliding_window in the YAML trains OLMo-3 blocks (windowed training attention) and exports model_type olmo3 with
+ * layer_types; the inference model then agrees with itself whether the prompt comes in one call or token by token
+ * (window crossed), and the window changes the logits (it is really applied). */
+TEST(train_olmo3_sliding_window_exports_olmo3) {
+    const char *olmo = olmo_bin();
+    if (!olmo) SKIP("$OLMO (the olmo binary) not set: run through tests/run.sh");
+    const char *d = th_tmpdir();
+    CHECK(write_data(d) == 0);
+    CHECK(write_config(d, "c.yaml", "") == 0);
+    CHECK_EQ_INT(run("sed -i 's/^  norm_after: true/  norm_after: true\\n  sliding_window: 6/' %s/c.yaml", d), 0);
+    CHECK_EQ_INT(run("'%s' train %s/c.yaml -q --max_duration=4 2>%s/log", olmo, d, d), 0);
+    struct olmo_model m;
+    CHECK_MSG(model_load(&m, path2(d, "run/step-4"), NULL) == 0, "model_load: %s", olmo_errmsg());
+    int arch = m.cfg.arch, win = m.cfg.sliding_window, s0 = m.cfg.layer_sliding[0], s1 = m.cfg.layer_sliding[1];
+    struct olmo_state a, b;
+    float *l1 = malloc(sizeof(float) * 256), *l2 = malloc(sizeof(float) * 256);
+    int32_t toks[20];
+    for (int i = 0; i < 20; i++) toks[i] = "The quick brown fox "[i];
+    int ok = model_state_init(&a, &m, 32) == 0 && model_state_init(&b, &m, 32) == 0 &&
+             model_forward(&m, &a, toks, 20, 0, l1) == 0;
+    for (int i = 0; ok && i < 20; i++) ok = model_forward(&m, &b, toks + i, 1, i, l2) == 0;
+    double e = 0, moved = 0;
+    for (int i = 0; ok && i < 256; i++) e = fmax(e, fabs(l1[i] - l2[i]));
+    m.cfg.sliding_window = 0;   /* the same weights without the window */
+    model_state_free(&b);
+    ok = ok && model_state_init(&b, &m, 32) == 0 && model_forward(&m, &b, toks, 20, 0, l2) == 0;
+    for (int i = 0; ok && i < 256; i++) moved = fmax(moved, fabs(l1[i] - l2[i]));
+    model_state_free(&a);
+    model_state_free(&b);
+    model_free(&m);
+    free(l1);
+    free(l2);
+    CHECK(arch == ARCH_OLMO3 && win == 6 && s0 == 1 && s1 == 0);
+    CHECK_MSG(ok, "%s", olmo_errmsg());
+    CHECK_MSG(e < 1e-4, "one call vs token by token: %.3e", e);
+    CHECK_MSG(moved > 1e-4, "the window does not change the logits (%.3e)", moved);
+}
+
 TEST(train_metrics_fields_and_falling_loss) {
     const char *olmo = olmo_bin();
     if (!olmo) SKIP("$OLMO (the olmo binary) not set: run through tests/run.sh");

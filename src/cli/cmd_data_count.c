@@ -39,7 +39,7 @@ int cmd_data_count(int argc, char **argv) {
     }
     if (!dir || (!have_text && !ids)) { usage(stderr); return 2; }
     struct index_cli c;
-    if (index_cli_open(&c, dir, tok, 0) < 0) return cli_fail("data count");
+    if (index_cli_open(&c, dir, tok, ids ? INDEX_CLI_NO_TOK : 0) < 0) return cli_fail("data count");
     int rc = 1;
     uint32_t *q = NULL;
     size_t m = 0;

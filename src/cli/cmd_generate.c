@@ -11,9 +11,11 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "model/kernels/linear.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,9 +57,20 @@ static double log_prob(const float *logits, int n, int32_t id) {
     return (double)logits[id] - mx - log(sum);
 }
 
+/* Where the prompt's time went, as bench_inference prints it for the same prompt: the state's profile
+ * (projections = linear_forward, attention, the rest = norms, RoPE, SwiGLU, residuals, embedding) and CPU seconds. */
+struct prefill_profile { double wall, proj, attn, cpu; };
+
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
 /* The --json object (stdout), compact, one line. */
 static int print_json(const struct model_cli *c, const char *text, size_t text_len, const int32_t *ids, const double *lp,
-                      int n_gen, int n_prompt, const char *stop) {
+                      int n_gen, int n_prompt, const char *stop, const struct prefill_profile *pp) {
     const struct gen_session *g = &c->gen;
     json_t *root = json_object(), *toks = json_array(), *lps = json_array(), *tm = json_object();
     for (int i = 0; i < n_gen; i++) {
@@ -73,6 +86,10 @@ static int print_json(const struct model_cli *c, const char *text, size_t text_l
     json_object_set_new(tm, "prefill_tokens", json_integer(g->prefill_tokens));
     json_object_set_new(tm, "prefill_s", json_real(g->prefill_s));
     json_object_set_new(tm, "prefill_tok_per_s", json_real(g->prefill_s > 0 ? g->prefill_tokens / g->prefill_s : 0));
+    json_object_set_new(tm, "prefill_projections_s", json_real(pp->proj));
+    json_object_set_new(tm, "prefill_attention_s", json_real(pp->attn));
+    json_object_set_new(tm, "prefill_rest_s", json_real(pp->wall - pp->proj - pp->attn));
+    json_object_set_new(tm, "prefill_cpu_s", json_real(pp->cpu));
     json_object_set_new(tm, "decode_tokens", json_integer(g->decode_tokens));
     json_object_set_new(tm, "decode_s", json_real(g->decode_s));
     json_object_set_new(tm, "decode_tok_per_s", json_real(g->decode_s > 0 ? g->decode_tokens / g->decode_s : 0));
@@ -154,6 +171,7 @@ int cmd_generate(int argc, char **argv) {
         ids[0] = start;
         n = 1;
     }
+    if (n + (size_t)o.n_new < (size_t)c.gen.state.max_seq && model_cli_fit_ctx(&c, &o, (int)n + o.n_new) != 0) goto out;
     if ((int)n + o.n_new > c.gen.state.max_seq && o.n_new > 0 && (int)n <= c.gen.state.max_seq)
         o.n_new = c.gen.state.max_seq - (int)n;   /* stop where the context ends */
     if (json) {
@@ -163,7 +181,10 @@ int cmd_generate(int argc, char **argv) {
         jout = open_memstream(&jtext, &jtext_len);
         if (!gen_ids || !gen_lp || !logits || !jout) { olmo_err("--json: out of memory"); goto out; }
     }
+    struct olmo_state *st = &c.gen.state;
+    struct prefill_profile pp = {st->t_total, st->t_proj, st->t_attn, cpu_seconds()};
     if (gen_prefill(&c.gen, ids, (int)n) != 0) goto out;
+    pp = (struct prefill_profile){st->t_total - pp.wall, st->t_proj - pp.proj, st->t_attn - pp.attn, cpu_seconds() - pp.cpu};
     for (int i = 0; i < o.n_new; i++) {
         int32_t id;
         if (json) memcpy(logits, c.gen.logits, (size_t)V * sizeof *logits);   /* gen_step overwrites them */
@@ -179,10 +200,13 @@ int cmd_generate(int argc, char **argv) {
     if (json) {
         if (fclose(jout) != 0) { jout = NULL; olmo_err("--json: out of memory collecting the text"); goto out; }
         jout = NULL;
-        if (print_json(&c, jtext, jtext_len, gen_ids, gen_lp, n_gen, (int)n, stop) != 0) goto out;
+        if (print_json(&c, jtext, jtext_len, gen_ids, gen_lp, n_gen, (int)n, stop, &pp) != 0) goto out;
     }
     fflush(stdout);
     model_cli_report(&c);
+    fprintf(stderr, "prefill of %lld tokens: projections %.3f s, attention %.3f s, the rest %.3f s; %.1f tok per CPU-s "
+            "(GEMM: %s)\n", (long long)c.gen.prefill_tokens, pp.proj, pp.attn, pp.wall - pp.proj - pp.attn,
+            pp.cpu > 0 ? (double)c.gen.prefill_tokens / pp.cpu : 0.0, linear_kernel_name(c.model.layers[0].wq.dtype, 2));
     rc = 0;
 out:
     if (jout) fclose(jout);

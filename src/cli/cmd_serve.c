@@ -28,7 +28,7 @@ static void usage(FILE *f) {
             "  --timeout S           close idle connections after S seconds (default 600)\n"
             "  --max-conns N         connections at once (default 64; per client address half of it)\n"
             "  -t, --threads N       compute threads (default: the cores this process may use)\n"
-            "  --quant q8            convert the projection weights to int8 at load\n"
+            "  --quant q8|q4         quantize the projection weights at load (int8, or 4-bit)\n"
             "  --kv-cache f32|bf16   KV cache element type (default f32)\n"
             "  --port-file FILE      write the bound port to FILE once listening (for scripts)\n");
 }
@@ -96,8 +96,9 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--max-conns")) rc = int_arg(a, v, 1, 65536, &o.max_conns);
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) rc = int_arg(a, v, 1, 4096, &o.threads);
         else if (!strcmp(a, "--quant")) {
-            if (strcmp(v, "q8")) rc = olmo_err("--quant: only 'q8' is supported, not '%s'", v);
-            o.quant_q8 = 1;
+            enum olmo_quant q;
+            if (olmo_quant_parse(v, &q) != 0) rc = olmo_err_prefix("--quant: ");
+            else o.quant = (int)q;
         } else if (!strcmp(a, "--kv-cache")) {
             if (model_kv_dtype_parse(v, &o.kv_dtype) != 0) rc = olmo_err_prefix("--kv-cache: ");
         } else if (!strcmp(a, "--port-file")) o.port_file = v;

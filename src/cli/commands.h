@@ -33,6 +33,7 @@ int cmd_data_count(int argc, char **argv);
 int cmd_data_search(int argc, char **argv);
 int cmd_data_ngram(int argc, char **argv);
 int cmd_trace(int argc, char **argv);             /* `olmo trace`: OLMoTrace spans of a text in an index */
+int cmd_export(int argc, char **argv);            /* `olmo export gguf -m DIR -o FILE [--type T]` */
 
 /* Prints the library's last error as "olmo <cmd>: <message>" and returns exit status 1. */
 int cli_fail(const char *cmd);

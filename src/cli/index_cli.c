@@ -10,13 +10,13 @@
 int index_cli_open(struct index_cli *c, const char *dir, const char *tok_path, int need_tok) {
     memset(c, 0, sizeof *c);
     if (idx_open(&c->ix, dir, 0) < 0) return -1;
-    const char *tp = tok_path ? tok_path : c->ix.tokenizer;
+    const char *tp = tok_path ? tok_path : need_tok == INDEX_CLI_NO_TOK ? NULL : c->ix.tokenizer;
     if (tp && !(c->tok = tok_load(tp))) {
         olmo_err_prefix("tokenizer %s%s: ", tp, tok_path ? "" : " (recorded in the index manifest)");
         idx_close(&c->ix);
         return -1;
     }
-    if (!c->tok && need_tok) {
+    if (!c->tok && need_tok == 1) {
         idx_close(&c->ix);
         return olmo_err("%s: no tokenizer recorded in the index; give -t TOKENIZER.json (or --ids)", dir);
     }

@@ -15,7 +15,9 @@ struct index_cli {
     struct olmo_tokenizer *tok;   /* NULL when neither -t nor the manifest names one */
 };
 
-/* Opens INDEX_DIR and the tokenizer (tok_path, else the one recorded at build time; need_tok: fail without). */
+/* Opens INDEX_DIR and the tokenizer (tok_path, else the one recorded at build time; need_tok: fail without;
+ * INDEX_CLI_NO_TOK: only an explicit tok_path, e.g. for a count of --ids, which needs none). */
+#define INDEX_CLI_NO_TOK 2
 int index_cli_open(struct index_cli *c, const char *dir, const char *tok_path, int need_tok);
 void index_cli_close(struct index_cli *c);
 /* Query ids from text (tokenized without BOS/EOS) or from "1,2,3" (ids != NULL). Empty query: *m = 0. */

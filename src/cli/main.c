@@ -17,11 +17,13 @@ static const struct olmo_command commands[] = {
     {"train", "pretrain an OLMo model from an OLMo YAML config (mpirun for data parallel)", cmd_train},
     {"demo", "the whole pipeline on built-in data: tokenizer, training, checkpoint, samples", cmd_demo},
     {"inspect", "show the training batch of any step of a config: instances, files, offsets, text", cmd_inspect},
+    {"trace", "OLMoTrace: the spans of a model's output found verbatim in the indexed training data", cmd_trace},
     {"data", "Dolma's data toolkit and training-data search: olmo data --help lists the subcommands", cmd_data},
     {"eval", "evaluate a checkpoint as OLMo does: Paloma bits per byte (eval ppl), OLMES tasks (eval tasks)", cmd_eval},
     {"perplexity", "perplexity and bits per byte of a checkpoint on a text file (e.g. to measure --quant q8)", cmd_perplexity},
     {"serve", "OpenAI-compatible HTTP server (chat and text completions, streaming, parallel slots)", cmd_serve},
     {"quantize", "write a q8 or q4 copy of a checkpoint that loads memory-mapped without quantizing again", cmd_quantize},
+    {"export", "export a checkpoint for other engines: olmo export gguf (llama.cpp, Ollama)", cmd_export},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -73,6 +75,7 @@ static void version(void) {
     printf("  decode, bf16/f16/f32 weights   %s\n", linear_kernel_name(OLMO_DTYPE_BF16, 1));
     printf("  prompt, bf16/f16/f32 weights   %s\n", linear_kernel_name(OLMO_DTYPE_BF16, 2));
     printf("  decode and prompt, q8 weights  %s\n", linear_kernel_name(OLMO_DTYPE_Q8, 1));
+    printf("  decode and prompt, q4 weights  %s\n", linear_kernel_name(OLMO_DTYPE_Q4, 1));
     printf("  attention over a prompt        %s\n", olmo_cpu_has(OLMO_CPU_SET_AVX512) ? "avx512" : "portable C");
     printf("  exp (softmax, SwiGLU)          %s\n", olmo_cpu_has(OLMO_CPU_SET_AVX512) ? "avx512" : "libm expf");
     printf("  training matmuls               OpenBLAS fp32 / oneDNN bf16 (each dispatches on the CPU itself)\n");

@@ -120,6 +120,13 @@ int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_
     return 0;
 }
 
+int model_cli_fit_ctx(struct model_cli *c, const struct model_cli_opts *o, int need) {
+    if (o->ctx > 0 || need < 1 || need >= c->gen.state.max_seq || c->gen.n_tokens > 0) return 0;
+    struct model_state_opts so = {.kv_dtype = o->kv_dtype};
+    model_state_free(&c->gen.state);
+    return model_state_init_opts(&c->gen.state, &c->model, need, &so);
+}
+
 void model_cli_close(struct model_cli *c) {
     gen_free(&c->gen);
     if (c->tok) tok_free(c->tok);

@@ -39,6 +39,11 @@ int model_cli_flag(struct model_cli_opts *o, int argc, char **argv, int *i);
  * else min(max_position_embeddings, ctx_hint) (ctx_hint <= 0: max_position_embeddings). */
 int model_cli_open(struct model_cli *c, const struct model_cli_opts *o, int ctx_hint);
 void model_cli_close(struct model_cli *c);
+/* Once the prompt is tokenized: shrinks the KV cache to `need` positions when --ctx was not given and the cache
+ * (sized from ctx_hint, an upper bound in bytes) is larger. The cache sits in 2 MB pages and is laid out per head,
+ * so the first touch of a few positions of every head zeroes all of it: a 4x oversized cache made the first
+ * prompt ~1 s slower at the OLMo-2 1B shape (docs/inference.md). 0, or -1 with olmo_err. */
+int model_cli_fit_ctx(struct model_cli *c, const struct model_cli_opts *o, int need);
 /* Prints one generated token's text (special tokens are not printed). */
 void model_cli_emit(struct model_cli *c, int32_t id, FILE *out);
 /* "prefill: N tokens in S s (X tok/s) | decode: ... | KV cache ..." on stderr. */

@@ -88,7 +88,7 @@ int dedup_config_read(const struct ycfg *cfg, struct dedup_config *c) {
     if (c->processes < 1) c->processes = 1;
     if (c->num_partitions > 1) {
         /* Dolma suffixes the names of a partitioned run with the partition index. */
-        static __thread char nb[2][256];
+        char nb[2][256];
         snprintf(nb[0], sizeof nb[0], "%s_%lld", c->name, (long long)c->partition_index);
         snprintf(nb[1], sizeof nb[1], "%s_%lld", c->attribute_name, (long long)c->partition_index);
         c->name = strdup(nb[0]);
@@ -246,7 +246,7 @@ static int dedup_document(struct worker *w, const struct docs_doc *d, const char
                 long nw = dedup_words(p, plen, &w->w, &w->wcap);
                 if (nw < 0) return olmo_err("dedup: out of memory");
                 long L = (long)c->ngram_length, S = c->stride > 0 ? (long)c->stride : 1;
-                if (!w->ng || (size_t)L > 0) {
+                if (!w->ng || !w->nl) { /* the n-gram length is fixed for a run: allocate once */
                     free(w->ng);
                     free(w->nl);
                     w->ng = malloc(L * sizeof *w->ng);
@@ -436,7 +436,7 @@ static int run_files(const struct dedup_config *c, struct bloom *b, char **files
 static int open_filter(const struct dedup_config *c, struct bloom *b) {
     if (access(c->bloom_file, F_OK) == 0) {
         if (bloom_load(b, c->bloom_file)) return -1;
-        olmo_log_info("dedup: loaded bloom filter %s (%llu bytes, k = %u)", c->bloom_file,
+        if (dist_rank() == 0) olmo_log_info("dedup: loaded bloom filter %s (%llu bytes, k = %u)", c->bloom_file,
                       (unsigned long long)b->n_words * 4, b->k);
     } else {
         uint64_t size = c->size_in_bytes > 0 ? (uint64_t)c->size_in_bytes
@@ -446,7 +446,7 @@ static int open_filter(const struct dedup_config *c, struct bloom *b) {
         if (!seed && getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
         if (dist_bcast(&seed, sizeof seed, 0)) return -1; /* every rank uses rank 0's hashers */
         if (bloom_init(b, size, k, seed)) return -1;
-        olmo_log_info("dedup: new bloom filter %s: %llu bytes, k = %u, expected false-positive rate %.3g",
+        if (dist_rank() == 0) olmo_log_info("dedup: new bloom filter %s: %llu bytes, k = %u, expected false-positive rate %.3g",
                       c->bloom_file, (unsigned long long)size, k,
                       bloom_fp_rate(size, (uint64_t)c->estimated_doc_count, k));
     }

@@ -52,7 +52,7 @@ static enum wb wb_class(int32_t c) {
         /* Ideographic, Hiragana and the South-East Asian scripts are not ALetter: one segment per character. */
         if ((c >= 0x3040 && c <= 0x309F) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
             (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3FFFF) || (c >= 0x0E00 && c <= 0x0EFF) ||
-            (c >= 0x1000 && c <= 0x109F) || (c >= 0x1780 && c <= 0x17FF) || (c >= 0xAC00 && c <= 0xD7AF && 0))
+            (c >= 0x1000 && c <= 0x109F) || (c >= 0x1780 && c <= 0x17FF))
             return WB_OTHER;
         return WB_ALETTER;
     default: return WB_OTHER;
@@ -110,7 +110,7 @@ long dedup_words(const char *s, size_t len, struct dword **out, size_t *cap) {
             else if (a == WB_CR || a == WB_LF || a == WB_NEWLINE) brk = 1;                 /* WB3a */
             else if (b == WB_CR || b == WB_LF || b == WB_NEWLINE) brk = 1;                 /* WB3b */
             else if (a == WB_WSEG && b == WB_WSEG) brk = 0;                                /* WB3d */
-            else if (b == WB_EXTEND || b == WB_FORMAT || (b == 0x200D)) brk = 0;           /* WB4 */
+            else if (b == WB_EXTEND || b == WB_FORMAT) brk = 0;                           /* WB4 (ZWJ is Extend) */
             else {
                 enum wb L = prev, R = b, R2 = next_real(v, ncp, i + 1);
                 if (ahletter(L) && ahletter(R)) brk = 0;                                   /* WB5 */

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -41,8 +42,14 @@ char *tag_variable_name(const char *name) {
     return s;
 }
 
-/* Writes a type name made a variable name (the types are ours: only cheap substitutions happen). */
+/* Writes a type name made a variable name (types are ours and nearly always clean: one put then). */
 static int put_type(struct docs_buf *b, const char *type) {
+    size_t n = 0;
+    for (const char *p = type; *p; p++, n++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) break;
+    }
+    if (!type[n]) return docs_buf_put(b, type, n);
     for (const char *p = type; *p; p++) {
         char c = *p;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) c = '_';
@@ -51,24 +58,30 @@ static int put_type(struct docs_buf *b, const char *type) {
     return 0;
 }
 
-/* A score as Dolma writes it: round(float(score), 5), then Python's float repr. Values with at most five
- * decimals print through %.5f with the zeros trimmed, which is the shortest round-trip form below 1e9. */
+static int put_uint(struct docs_buf *b, size_t v) {
+    char s[24];
+    int n = 24;
+    do s[--n] = (char)('0' + v % 10); while ((v /= 10));
+    return docs_buf_put(b, s + n, (size_t)(24 - n));
+}
+
+/* A score as Dolma writes it: round(float(score), 5), then Python's float repr. Whole numbers (counts) print
+ * as "N.0"; values in [1e-4, 1e9) through %.5f with the zeros trimmed, which is the rounded value's shortest
+ * round-trip form there (glibc rounds the exact binary value, as CPython's round() does); the rest through
+ * docs_round5 + docs_buf_py_float. */
 static int put_score(struct docs_buf *b, double x) {
-    x = docs_round5(x);
     double ax = x < 0 ? -x : x;
+    if (ax < 1e15 && x == (double)(long long)x && !(x == 0 && signbit(x))) {
+        if (x < 0 && docs_buf_put(b, "-", 1)) return -1;
+        return put_uint(b, (size_t)(long long)ax) || docs_buf_put(b, ".0", 2);
+    }
     if (ax >= 1e-4 && ax < 1e9) {
         char s[48];
         int n = snprintf(s, sizeof s, "%.5f", x);
-        while (n > 0 && s[n - 1] == '0' && s[n - 2] != '.') n--;
+        while (n > 2 && s[n - 1] == '0' && s[n - 2] != '.') n--;
         return docs_buf_put(b, s, (size_t)n);
     }
-    return docs_buf_py_float(b, x);
-}
-
-static int put_uint(struct docs_buf *b, size_t v) {
-    char s[24];
-    int n = snprintf(s, sizeof s, "%zu", v);
-    return docs_buf_put(b, s, (size_t)n);
+    return docs_buf_py_float(b, docs_round5(x));
 }
 
 int tag_format_line(struct docs_buf *b, const struct docs_doc *d, struct tag_text *t, const char *const *prefix,

@@ -77,6 +77,17 @@ int eval_score(struct eval_scorer *sc, const int32_t *ctx, int n_ctx, const int3
     }
     int all_greedy = 1;
     double sum = 0;
+    /* the context before position first − 1 needs no logits: one prefill without the lm_head (at the 1B shape
+     * the vocabulary projection is a tenth of a prefill's work) */
+    if (start < first - 1) {
+        int T = first - 1 - start;
+        sc->n_cached = start;
+        if (model_forward(sc->m, sc->s, sc->query + start, T, start, NULL) != 0) return -1;
+        memcpy(sc->cached + start, sc->query + start, (size_t)T * sizeof *sc->query);
+        sc->n_cached = first - 1;
+        sc->n_positions += T;
+        start = first - 1;
+    }
     for (int p = start; p < qlen; p += CHUNK) {
         int T = qlen - p < CHUNK ? qlen - p : CHUNK;
         sc->n_cached = p;   /* if the forward fails, the cache is only trusted up to p */

@@ -164,7 +164,43 @@ static double f_bpb(const struct eval_item *it, void *arg) {
 }
 static double f_nll_tok(const struct eval_item *it, void *arg) { return -it->ll[it->label] / it->ntok[it->label]; }
 
+/* Mean over groups of the per-group accuracy of normalisation k (OLMES's MMLU average over subjects). */
+static int macro_acc(const struct eval_task *t, int k, double *value) {
+    double sum = 0;
+    int groups = 0;
+    for (int i = 0; i < t->n; i++) {
+        const struct eval_item *it = &t->items[i];
+        if (it->skipped || !it->group) continue;
+        int first = 1;   /* count each group once, at its first item */
+        for (int j = 0; j < i && first; j++)
+            if (!t->items[j].skipped && t->items[j].group && !strcmp(t->items[j].group, it->group)) first = 0;
+        if (!first) continue;
+        int n = 0, right = 0;
+        for (int j = i; j < t->n; j++) {
+            const struct eval_item *o = &t->items[j];
+            if (o->skipped || !o->group || strcmp(o->group, it->group)) continue;
+            if (o->pred[k] < 0) return -1;
+            n++;
+            right += o->pred[k] == o->label;
+        }
+        sum += (double)right / n;
+        groups++;
+    }
+    if (!groups) return -1;
+    *value = sum / groups;
+    return 0;
+}
+
 int eval_task_metric(const struct eval_task *t, const char *metric, double *value, double *se) {
+    size_t ml = strlen(metric);
+    if (ml > 6 && !strcmp(metric + ml - 6, "_macro")) {
+        for (int k = 0; k < EVAL_N_NORMS; k++)
+            if (strlen(eval_norm_names[k]) == ml - 6 && !strncmp(metric, eval_norm_names[k], ml - 6)) {
+                *se = NAN;
+                return macro_acc(t, k, value);
+            }
+        return -1;
+    }
     if (t->kind == EVAL_TASK_GREEDY) {
         if (!strcmp(metric, "acc")) return mean_se(t, f_greedy, NULL, value, se);
         if (!strcmp(metric, "ppl")) {
@@ -189,7 +225,8 @@ int eval_task_metric(const struct eval_task *t, const char *metric, double *valu
 }
 
 static const char *const mc_metrics[] = {"acc_raw", "acc_per_token", "acc_per_char", "acc_per_byte", "acc_uncond",
-                                         "bits_per_byte", NULL};
+                                         "bits_per_byte", "acc_raw_macro", "acc_per_char_macro", "acc_uncond_macro",
+                                         NULL};
 static const char *const greedy_metrics[] = {"acc", "ppl", "bits_per_byte", NULL};
 
 static const char *const *metrics_of(const struct eval_task *t) {

@@ -67,6 +67,7 @@ static void free_item(struct eval_item *it) {
     free(it->greedy);
     free(it->doc_id);
     free(it->where);
+    free(it->group);
 }
 
 void eval_task_free(struct eval_task *t) {
@@ -290,6 +291,7 @@ struct render {
     int n, label;
     const char *uctx;        /* unconditional context for PMI, or NULL */
     const char *id;
+    const char *group;       /* MMLU's subject */
 };
 
 typedef const char *(*render_fn)(json_t *row, struct render *r);
@@ -437,6 +439,7 @@ static const char *r_mmlu(json_t *row, struct render *r) {
     if (!q || !json_is_array(ch) || !json_is_integer(a)) return "missing field \"question\", \"choices\" or \"answer\"";
     r->ctx = fmt("Question: %s\nAnswer:", q);
     r->uctx = "Answer:";
+    r->group = jstr(row, "subject");
     r->label = (int)json_integer_value(a);
     for (size_t i = 0; i < json_array_size(ch); i++) {
         const char *e = add_cont(r, json_string_value(json_array_get(ch, i)), 0);
@@ -608,6 +611,7 @@ static int row_line(char *line, size_t n, int lineno, void *arg) {
         if (!it) rc = 1;
         else {
             it->label = r.label;
+            if (r.group && !(it->group = olmo_strdup(r.group))) rc = 1;
             for (int k = 0; k < r.n && !rc; k++) {
                 it->ctx[k] = olmo_strdup(r.ctx ? r.ctx : r.ctxs[k] ? r.ctxs[k] : "");
                 it->cont[k] = r.conts[k];

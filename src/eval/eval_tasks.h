@@ -30,6 +30,7 @@ extern const char *const eval_norm_names[EVAL_N_NORMS];   /* "acc_raw", "acc_per
 struct eval_item {
     char *doc_id;            /* as the source names it */
     char *where;             /* "file:line" of its first line */
+    char *group;             /* MMLU's subject (macro averages over groups), or NULL */
     int label;               /* gold choice */
     int n;                   /* choices */
     char **ctx, **cont;      /* [n] each */
@@ -75,7 +76,9 @@ int eval_task_score(struct eval_task *t, struct eval_scorer *sc, const struct ol
 /* Fills it->pred[] from it->ll, ll_uncond, ntok, nchars, nbytes (argmax per normalisation; first maximum wins). */
 void eval_item_predict(struct eval_item *it);
 
-/* Metric value and its standard error (sample standard deviation / sqrt(n)); -1 if the task lacks it. */
+/* Metric value and its standard error (sample standard deviation / sqrt(n)); -1 if the task lacks it. A metric
+ * name with "_macro" appended (acc_raw_macro, ...) is the mean over the items' groups (MMLU's subjects, as OLMES
+ * reports MMLU); its standard error is NaN. */
 int eval_task_metric(const struct eval_task *t, const char *metric, double *value, double *stderr_);
 
 /* One table row per task and metric ("task, metric, score, stderr"); the primary metric first. */

@@ -5,6 +5,7 @@
 #include "formats/hf_config.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/mem.h"
 
 #include <jansson.h>
@@ -17,6 +18,8 @@ const char *hf_model_type(enum olmo_arch arch) {
     case ARCH_OLMO1: return "olmo";
     case ARCH_OLMO2: return "olmo2";
     case ARCH_LLAMA: return "llama";
+    case ARCH_OLMO3: return "olmo3";
+    case ARCH_OLMOE: return "olmoe";
     }
     return "?";
 }
@@ -92,21 +95,120 @@ static json_t *load_object(const char *json, size_t len, const char *where) {
     return root;
 }
 
+/* One RoPE block (rope_scaling, a flat rope_parameters, or one per-type entry of rope_parameters): rope_type (or the
+ * legacy "type") "default" or "yarn"; rope_theta inside it overrides theta. Spec addendum §2, §3. */
+static int parse_rope(struct olmo_rope *r, json_t *o, float theta, int max_pos, const char *what, const char *where) {
+    memset(r, 0, sizeof *r);
+    r->theta = theta;
+    r->attn_factor = 1.0f;
+    r->factor = 1.0f;
+    if (!o || json_is_null(o)) return 0;
+    if (!json_is_object(o)) return olmo_err("%s: \"%s\" must be an object or null", where, what);
+    json_t *ty = json_object_get(o, "rope_type");
+    if (!ty) ty = json_object_get(o, "type");
+    const char *type = json_is_string(ty) ? json_string_value(ty) : ty ? NULL : "default";
+    if (!type) return olmo_err("%s: %s: \"rope_type\" must be a string", where, what);
+    double th;
+    if (get_num(o, "rope_theta", &th, 1.0, 1e12, theta, 1, where)) return -1;
+    r->theta = (float)th;
+    if (!strcmp(type, "default")) return 0;
+    if (strcmp(type, "yarn"))
+        return olmo_err("%s: %s: rope type \"%s\" is not supported (expected \"default\" or \"yarn\")", where, what, type);
+    double f, a, bf, bs, ms, msa;
+    int L0;
+    if (get_int(o, "original_max_position_embeddings", &L0, 1, 1 << 30, 0, 1, where) ||
+        get_num(o, "factor", &f, 1.0, 1e6, 0, 1, where) || get_num(o, "beta_fast", &bf, 0, 1e6, 32, 1, where) ||
+        get_num(o, "beta_slow", &bs, 0, 1e6, 1, 1, where) || get_num(o, "attention_factor", &a, 0, 1e6, 0, 1, where) ||
+        get_num(o, "mscale", &ms, 0, 1e6, 0, 1, where) || get_num(o, "mscale_all_dim", &msa, 0, 1e6, 0, 1, where))
+        return -1;
+    if (f == 0 && L0 == 0) return olmo_err("%s: %s: yarn needs \"factor\" or \"original_max_position_embeddings\"", where, what);
+    if (f == 0) f = (double)max_pos / L0;   /* newer transformers: the ratio only when factor is absent */
+    else if (L0 && fabs((double)max_pos / L0 - f) > 1e-6 * f)
+        olmo_log_warn("%s: %s: yarn factor %g differs from max_position_embeddings / original_max_position_embeddings = %g; "
+                  "using factor (as transformers v5 does; v4 used the ratio)", where, what, f, (double)max_pos / L0);
+    if (f < 1.0) return olmo_err("%s: %s: yarn factor %g is below 1", where, what, f);
+    if (L0 == 0) L0 = (int)(max_pos / f);
+    if (bf == 0) bf = 32;
+    if (bs == 0) bs = 1;
+    /* attention factor: given, else mscale ratio, else 0.1·ln s + 1 (TR _compute_yarn_parameters) */
+#define YARN_G(s_, m_) ((s_) <= 1 ? 1.0 : 0.1 * (m_) * log(s_) + 1.0)
+    if (a == 0) a = ms > 0 && msa > 0 ? YARN_G(f, ms) / YARN_G(f, msa) : YARN_G(f, 1.0);
+#undef YARN_G
+    r->yarn = 1;
+    r->factor = (float)f;
+    r->attn_factor = (float)a;
+    r->orig_max_pos = L0;
+    r->beta_fast = (float)bf;
+    r->beta_slow = (float)bs;
+    if (json_is_false(json_object_get(o, "truncate")))
+        return olmo_err("%s: %s: yarn with \"truncate\": false is not supported", where, what);
+    return 0;
+}
+
+/* OLMo-3's RoPE from the three config.json shapes (addendum §2): A top-level rope_theta + rope_scaling, B a flat
+ * rope_parameters, C rope_parameters per layer type. A/B: the scaling is for full-attention layers; sliding layers
+ * get plain RoPE with the same θ. Other architectures: every layer is full, so rope_full applies everywhere. */
+static int parse_rope_config(struct olmo_config *c, json_t *root, const char *where) {
+    json_t *rs = json_object_get(root, "rope_scaling"), *rp = json_object_get(root, "rope_parameters");
+    if (rs && !json_is_null(rs) && rp && !json_is_null(rp))
+        return olmo_err("%s: both \"rope_scaling\" and \"rope_parameters\" are set; expected one", where);
+    float theta = c->rope_theta;
+    if (rp && !json_is_null(rp)) {
+        json_t *full = json_object_get(rp, "full_attention"), *slide = json_object_get(rp, "sliding_attention");
+        if (full || slide) {   /* shape C */
+            if (!full) return olmo_err("%s: rope_parameters has \"sliding_attention\" but no \"full_attention\"", where);
+            if (parse_rope(&c->rope_full, full, theta, c->max_seq_len, "rope_parameters.full_attention", where) ||
+                parse_rope(&c->rope_sliding, slide ? slide : full, theta, c->max_seq_len, "rope_parameters.sliding_attention", where))
+                return -1;
+            if (!json_object_get(root, "rope_theta")) c->rope_theta = c->rope_full.theta;
+            return 0;
+        }
+        rs = rp;   /* shape B */
+    }
+    if (parse_rope(&c->rope_full, rs, theta, c->max_seq_len, rp ? "rope_parameters" : "rope_scaling", where)) return -1;
+    if (!json_object_get(root, "rope_theta")) c->rope_theta = c->rope_full.theta;
+    parse_rope(&c->rope_sliding, NULL, c->rope_full.theta, c->max_seq_len, "", where);   /* plain, same θ */
+    return 0;
+}
+
+/* OLMo-3's sliding window: sliding_window and layer_types (authoritative when present; else full iff (i+1) % 4 == 0). */
+static int parse_layer_types(struct olmo_config *c, json_t *root, const char *where) {
+    if (get_int(root, "sliding_window", &c->sliding_window, 1, 1 << 30, 4096, 1, where)) return -1;
+    json_t *lt = json_object_get(root, "layer_types");
+    if (lt && !json_is_null(lt)) {
+        if (!json_is_array(lt) || (int)json_array_size(lt) != c->n_layers)
+            return olmo_err("%s: \"layer_types\" must be a list of %d entries (num_hidden_layers)", where, c->n_layers);
+        for (int l = 0; l < c->n_layers; l++) {
+            json_t *e = json_array_get(lt, (size_t)l);
+            const char *v = json_is_string(e) ? json_string_value(e) : "";
+            if (!strcmp(v, "sliding_attention")) c->layer_sliding[l] = 1;
+            else if (strcmp(v, "full_attention"))
+                return olmo_err("%s: layer_types[%d] must be \"sliding_attention\" or \"full_attention\"", where, l);
+        }
+    } else {
+        for (int l = 0; l < c->n_layers; l++) c->layer_sliding[l] = (l + 1) % 4 != 0;
+    }
+    return 0;
+}
+
 static int parse_config(struct olmo_config *c, json_t *root, const char *where) {
     memset(c, 0, sizeof *c);
     json_t *mt = json_object_get(root, "model_type");
-    if (!json_is_string(mt)) return olmo_err("%s: missing \"model_type\" (expected \"olmo\", \"olmo2\" or \"llama\")", where);
+    if (!json_is_string(mt))
+        return olmo_err("%s: missing \"model_type\" (expected \"olmo\", \"olmo2\", \"olmo3\", \"olmoe\" or \"llama\")", where);
     const char *type = json_string_value(mt);
     if (!strcmp(type, "olmo")) c->arch = ARCH_OLMO1;
     else if (!strcmp(type, "olmo2")) c->arch = ARCH_OLMO2;
     else if (!strcmp(type, "llama")) c->arch = ARCH_LLAMA;
+    else if (!strcmp(type, "olmo3")) c->arch = ARCH_OLMO3;
+    else if (!strcmp(type, "olmoe")) c->arch = ARCH_OLMOE;
     else
-        return olmo_err("%s: model_type \"%s\" is not supported (olmo.c runs \"olmo\", \"olmo2\" and \"llama\"%s)", where,
-                        type, !strcmp(type, "olmo3") || !strcmp(type, "olmoe") ? "; OLMo-3 and OLMoE are not implemented" : "");
+        return olmo_err("%s: model_type \"%s\" is not supported (olmo.c runs \"olmo\", \"olmo2\", \"olmo3\", \"olmoe\" "
+                        "and \"llama\")", where, type);
     const int BIG = 1 << 24;
     if (get_int(root, "hidden_size", &c->d_model, 1, BIG, 0, 0, where) ||
         get_int(root, "intermediate_size", &c->d_ff, 1, BIG, 0, 0, where) ||
-        get_int(root, "num_hidden_layers", &c->n_layers, 1, 4096, 0, 0, where) ||
+        get_int(root, "num_hidden_layers", &c->n_layers, 1, OLMO_MAX_LAYERS, 0, 0, where) ||
         get_int(root, "num_attention_heads", &c->n_heads, 1, 65536, 0, 0, where) ||
         get_int(root, "num_key_value_heads", &c->n_kv_heads, 1, 65536, c->n_heads, 1, where) ||
         get_int(root, "vocab_size", &c->vocab_size, 1, 1 << 28, 0, 0, where) ||
@@ -125,14 +227,9 @@ static int parse_config(struct olmo_config *c, json_t *root, const char *where) 
     double theta, eps, clip;
     if (get_num(root, "rope_theta", &theta, 1.0, 1e12, 10000.0, 1, where)) return -1;
     c->rope_theta = (float)theta;
-    json_t *rs = json_object_get(root, "rope_scaling");
-    if (rs && !json_is_null(rs)) {
-        json_t *ty = json_object_get(rs, "rope_type");
-        if (!ty) ty = json_object_get(rs, "type");
-        if (!json_is_string(ty) || strcmp(json_string_value(ty), "default"))
-            return olmo_err("%s: rope_scaling %s is not supported (only plain RoPE)", where,
-                            json_is_string(ty) ? json_string_value(ty) : "(unnamed)");
-    }
+    if (parse_rope_config(c, root, where)) return -1;
+    if (c->arch != ARCH_OLMO3 && c->rope_full.yarn)
+        return olmo_err("%s: rope type \"yarn\" is only supported for model_type \"olmo3\"", where);
     json_t *act = json_object_get(root, "hidden_act");
     if (act && (!json_is_string(act) || strcmp(json_string_value(act), "silu")))
         return olmo_err("%s: hidden_act must be \"silu\" (SwiGLU)", where);
@@ -148,11 +245,27 @@ static int parse_config(struct olmo_config *c, json_t *root, const char *where) 
         c->clip_qkv = (float)clip;
         break;
     case ARCH_OLMO2:
+    case ARCH_OLMO3:
         c->norm_type = NORM_RMSNORM;
         c->norm_after = 1;
         c->qk_norm = 1;
         if (get_num(root, "rms_norm_eps", &eps, 1e-12, 1.0, 1e-5, 1, where)) return -1;
         c->norm_eps = (float)eps;
+        if (c->arch == ARCH_OLMO3 && parse_layer_types(c, root, where)) return -1;
+        break;
+    case ARCH_OLMOE:
+        c->norm_type = NORM_RMSNORM;
+        c->qk_norm = 1;
+        if (get_num(root, "rms_norm_eps", &eps, 1e-12, 1.0, 1e-5, 1, where) ||
+            get_num(root, "clip_qkv", &clip, 0.0, 1e30, 0.0, 1, where) ||
+            get_int(root, "num_experts", &c->n_experts, 1, 4096, 64, 1, where) ||
+            get_int(root, "num_experts_per_tok", &c->top_k, 1, 4096, 8, 1, where) ||
+            get_bool(root, "norm_topk_prob", &c->norm_topk_prob, 0, where))
+            return -1;
+        if (c->top_k > c->n_experts)
+            return olmo_err("%s: num_experts_per_tok %d is more than num_experts %d", where, c->top_k, c->n_experts);
+        c->norm_eps = (float)eps;
+        c->clip_qkv = (float)clip;
         break;
     case ARCH_LLAMA:
         c->norm_type = NORM_RMSNORM;
@@ -198,7 +311,11 @@ static json_t *short_real(float f) {
 
 char *hf_config_to_json(const struct olmo_config *c, const char *torch_dtype) {
     json_t *r = json_object();
-    const char *arch = c->arch == ARCH_OLMO1 ? "OlmoForCausalLM" : c->arch == ARCH_OLMO2 ? "Olmo2ForCausalLM" : "LlamaForCausalLM";
+    const char *arch = c->arch == ARCH_OLMO1   ? "OlmoForCausalLM"
+                       : c->arch == ARCH_OLMO2 ? "Olmo2ForCausalLM"
+                       : c->arch == ARCH_OLMO3 ? "Olmo3ForCausalLM"
+                       : c->arch == ARCH_OLMOE ? "OlmoeForCausalLM"
+                                               : "LlamaForCausalLM";
     json_t *archs = json_array();
     json_array_append_new(archs, json_string(arch));
     /* Key set and order as transformers' to_json_string (sorted keys) for each config class. */
@@ -206,24 +323,49 @@ char *hf_config_to_json(const struct olmo_config *c, const char *torch_dtype) {
     json_object_set_new(r, "attention_bias", json_false());
     json_object_set_new(r, "attention_dropout", json_real(0.0));
     json_object_set_new(r, "bos_token_id", token_or_null(c->bos_token_id));
-    if (c->arch == ARCH_OLMO1) json_object_set_new(r, "clip_qkv", c->clip_qkv > 0 ? short_real(c->clip_qkv) : json_null());
+    if (c->arch == ARCH_OLMO1 || c->arch == ARCH_OLMOE)
+        json_object_set_new(r, "clip_qkv", c->clip_qkv > 0 ? short_real(c->clip_qkv) : json_null());
     json_object_set_new(r, "eos_token_id", token_or_null(c->eos_token_id));
     if (c->arch == ARCH_LLAMA) json_object_set_new(r, "head_dim", json_integer(c->head_dim));
     json_object_set_new(r, "hidden_act", json_string("silu"));
     json_object_set_new(r, "hidden_size", json_integer(c->d_model));
     json_object_set_new(r, "initializer_range", json_real(0.02));
     json_object_set_new(r, "intermediate_size", json_integer(c->d_ff));
+    if (c->arch == ARCH_OLMO3) {
+        json_t *lt = json_array();
+        for (int l = 0; l < c->n_layers; l++)
+            json_array_append_new(lt, json_string(c->layer_sliding[l] ? "sliding_attention" : "full_attention"));
+        json_object_set_new(r, "layer_types", lt);
+    }
     json_object_set_new(r, "max_position_embeddings", json_integer(c->max_seq_len));
     if (c->arch == ARCH_LLAMA) json_object_set_new(r, "mlp_bias", json_false());
     json_object_set_new(r, "model_type", json_string(hf_model_type(c->arch)));
+    if (c->arch == ARCH_OLMOE) json_object_set_new(r, "norm_topk_prob", json_boolean(c->norm_topk_prob));
     json_object_set_new(r, "num_attention_heads", json_integer(c->n_heads));
+    if (c->arch == ARCH_OLMOE) {
+        json_object_set_new(r, "num_experts", json_integer(c->n_experts));
+        json_object_set_new(r, "num_experts_per_tok", json_integer(c->top_k));
+    }
     json_object_set_new(r, "num_hidden_layers", json_integer(c->n_layers));
     json_object_set_new(r, "num_key_value_heads", json_integer(c->n_kv_heads));
+    if (c->arch == ARCH_OLMOE) json_object_set_new(r, "output_router_logits", json_false());
     json_object_set_new(r, "pad_token_id", token_or_null(c->pad_token_id));
     if (c->arch == ARCH_LLAMA) json_object_set_new(r, "pretraining_tp", json_integer(1));
     if (c->arch != ARCH_OLMO1) json_object_set_new(r, "rms_norm_eps", short_real(c->norm_eps));
-    json_object_set_new(r, "rope_scaling", json_null());
+    const struct olmo_rope *rf = &c->rope_full;
+    if (rf->yarn) {   /* shape A (addendum §2): what released OLMo-3 checkpoints carry */
+        json_t *y = json_object();
+        json_object_set_new(y, "attention_factor", short_real(rf->attn_factor));
+        json_object_set_new(y, "beta_fast", short_real(rf->beta_fast));
+        json_object_set_new(y, "beta_slow", short_real(rf->beta_slow));
+        json_object_set_new(y, "factor", short_real(rf->factor));
+        json_object_set_new(y, "original_max_position_embeddings", json_integer(rf->orig_max_pos));
+        json_object_set_new(y, "rope_type", json_string("yarn"));
+        json_object_set_new(r, "rope_scaling", y);
+    } else json_object_set_new(r, "rope_scaling", json_null());
     json_object_set_new(r, "rope_theta", short_real(c->rope_theta));
+    if (c->arch == ARCH_OLMOE) json_object_set_new(r, "router_aux_loss_coef", json_real(0.01));
+    if (c->arch == ARCH_OLMO3) json_object_set_new(r, "sliding_window", json_integer(c->sliding_window));
     json_object_set_new(r, "tie_word_embeddings", json_boolean(c->tie_embeddings));
     json_object_set_new(r, "torch_dtype", json_string(torch_dtype ? torch_dtype : "float32"));
     json_object_set_new(r, "transformers_version", json_string("4.46.0"));

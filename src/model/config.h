@@ -7,7 +7,11 @@
  *   OLMo-1 (olmo):  pre-norm, non-parametric LayerNorm (eps 1e-5), optional clip_qkv, often tied embeddings
  *   OLMo-2 (olmo2): norm *after* each sublayer inside the residual branch (h + RMS(F(h))), QK-norm over the whole
  *                   q / k projection, RMSNorm with weights, untied
- *   llama:          pre-norm RMSNorm with weights (OLMo's "tiny" pre-norm RMSNorm configs), no QK-norm */
+ *   llama:          pre-norm RMSNorm with weights (OLMo's "tiny" pre-norm RMSNorm configs), no QK-norm
+ *   OLMo-3 (olmo3): OLMo-2's block; sliding-window attention on the layers layer_sliding marks (plain RoPE there),
+ *                   YaRN (rope_full) on the full-attention layers
+ *   OLMoE (olmoe):  llama's pre-norm block with OLMo-2's QK-norm, optional clip_qkv (after the norms), and a
+ *                   mixture of n_experts SwiGLU experts (d_ff wide each) of which top_k run per token */
 #ifndef OLMO_MODEL_CONFIG_H
 #define OLMO_MODEL_CONFIG_H
 
@@ -15,7 +19,19 @@
 
 #define OLMO_MAX_LAYERS 256
 
-enum olmo_arch { ARCH_OLMO1 = 1, ARCH_OLMO2 = 2, ARCH_LLAMA = 3 };
+enum olmo_arch { ARCH_OLMO1 = 1, ARCH_OLMO2 = 2, ARCH_LLAMA = 3, ARCH_OLMO3 = 4, ARCH_OLMOE = 5 };
+
+/* One RoPE variant (spec addendum §3). Plain: inv_freq[i] = 1/θ^(2i/hd). YaRN: frequencies blended between
+ * plain and plain/factor by a ramp over [yarn_low, yarn_high] found from orig_max_pos and the betas, and cos/sin
+ * scaled by attn_factor. */
+struct olmo_rope {
+    float theta;
+    int yarn;                /* 0: plain RoPE */
+    float factor;            /* s */
+    float attn_factor;       /* a (1 for plain) */
+    int orig_max_pos;        /* L0 = original_max_position_embeddings */
+    float beta_fast, beta_slow;
+};
 
 enum olmo_norm_type {
     NORM_LAYERNORM_NOAFFINE = 1,  /* OLMo-1: (x-mu)/sqrt(var+eps), no weight, no bias */
@@ -44,6 +60,10 @@ struct olmo_config {
     /* OLMo-3: sliding-window attention on the layers marked in layer_sliding (query i sees keys i-W+1 .. i) */
     int sliding_window;      /* W; 0 = every layer attends to the whole history */
     unsigned char layer_sliding[OLMO_MAX_LAYERS];
+    struct olmo_rope rope_full, rope_sliding;   /* RoPE of full-attention and of sliding-window layers (theta = rope_theta
+                                                   and plain, unless config.json says otherwise) */
+    /* OLMoE: router over n_experts (0 = dense MLP), top_k per token, renormalised when norm_topk_prob */
+    int n_experts, top_k, norm_topk_prob;
 };
 
 #endif

@@ -7,6 +7,8 @@
  * shape, else to attention_block below). The three architectures differ only in where the norms sit, which norm
  * it is, QK-norm and clip_qkv — see block() below. */
 #include "model/model.h"
+#include "model/moe.h"
+#include "model/rope.h"
 #include "model/state_internal.h"
 #include "base/cpu.h"
 #include "base/error.h"
@@ -143,14 +145,15 @@ static void attend(const struct att_job *J, int h, int t0, int thread) {
             if (j >= first[i] && j <= last[i]) sc[i * L + (size_t)(j - lo)] = dot(q[i], k, hd) * scale;
     }
     for (int i = 0; i < nq; i++) {   /* softmax of each query's row, in place */
-        float *r = sc + i * L - lo, mx = -INFINITY, sum = 0;
-        for (int j = first[i]; j <= last[i]; j++) mx = fmaxf(mx, r[j]);
-        for (int j = first[i]; j <= last[i]; j++) {   /* clamped: glibc's expf takes a slow path when it underflows */
+        float *r = sc + i * L, mx = -INFINITY, sum = 0;   /* key j at r[j - lo] */
+        int b = first[i] - lo, e = last[i] - lo;
+        for (int j = b; j <= e; j++) mx = fmaxf(mx, r[j]);
+        for (int j = b; j <= e; j++) {   /* clamped: glibc's expf takes a slow path when it underflows */
             r[j] = expf(fmaxf(r[j] - mx, -80.0f));
             sum += r[j];
         }
         float inv = 1.0f / sum;
-        for (int j = first[i]; j <= last[i]; j++) r[j] *= inv;
+        for (int j = b; j <= e; j++) r[j] *= inv;
     }
     for (int j = lo, slot = lo % cap; j < n; j++, slot = slot + 1 == cap ? 0 : slot + 1) {
         size_t at = (size_t)slot * (size_t)hd + koff;
@@ -292,19 +295,28 @@ static void swiglu_row(float *g, const float *u, int n) {
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(fmaxf(fminf(-g[i], 80.0f), -80.0f))) * u[i];
 }
 
+void model_swiglu(float *g, const float *u, int n) { swiglu_row(g, u, n); }
+
 static void step_swiglu(void *ctx, int64_t t, int thread) {
     const struct step *J = ctx;
     int I = J->c->d_ff;
     swiglu_row(J->s->hb + t * I, J->s->hb2 + t * I, I);
 }
 
+/* RoPE tables of the two layer kinds (0 full, 1 sliding; one shared table when they agree). */
+struct rope_tabs {
+    float *cos[2], *sin[2];
+};
+
 /* One layer over T rows: one sequence's tokens pos..pos+T-1 (rs == NULL), or one token of each of T sequences
  * (batched decoding: rs[t], rp[t]; jobs has room for T attention jobs). */
-static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T, int pos, const float *cos_t,
-                  const float *sin_t, struct olmo_state *const *rs, const int *rp, struct att_job *jobs) {
+static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T, int pos, const struct rope_tabs *R,
+                  struct olmo_state *const *rs, const int *rp, struct att_job *jobs) {
     const struct olmo_config *c = &m->cfg;
     const struct olmo_layer *w = &m->layers[l];
-    struct step J = {.c = c, .s = s, .rs = rs, .rp = rp, .w = w, .cos_t = cos_t, .sin_t = sin_t, .layer = l, .pos = pos};
+    int kind = model_layer_sliding(c, l);
+    struct step J = {.c = c, .s = s, .rs = rs, .rp = rp, .w = w, .cos_t = R->cos[kind], .sin_t = R->sin[kind], .layer = l,
+                     .pos = pos};
     const float *in = s->x;
     int b = rs != NULL;
 
@@ -337,30 +349,56 @@ static void block(const struct olmo_model *m, struct olmo_state *s, int l, int T
         per_token(T, step_prenorm, &J);
         in = s->xb;
     }
-    proj(s, s->hb, in, &w->w_gate, T, b);
-    proj(s, s->hb2, in, &w->w_up, T, b);
-    per_token(T, step_swiglu, &J);
-    proj(s, s->tmp, s->hb, &w->w_down, T, b);
+    if (c->n_experts > 0) {
+        moe_forward(m, s, l, in, s->tmp, T, b);   /* OLMoE: the experts the router picks */
+    } else {
+        proj(s, s->hb, in, &w->w_gate, T, b);
+        proj(s, s->hb2, in, &w->w_up, T, b);
+        per_token(T, step_swiglu, &J);
+        proj(s, s->tmp, s->hb, &w->w_down, T, b);
+    }
     J.norm_w = w->ffn_norm;
     per_token(T, step_residual, &J);          /* h += m   (OLMo-2: h += RMS(m)) */
 }
 
 /* ---- the whole model ------------------------------------------------------------------------------------ */
 
-/* RoPE tables for T rows at positions pos[t], computed as HF does in fp32: inv_freq = 1 / θ^(2i/hd),
- * angle = p·inv_freq. NULL (olmo_err) when out of memory; the caller frees *cos_t and *sin_t. */
-static int rope_tables(const struct olmo_config *c, const int *pos, int T, float **cos_t, float **sin_t) {
-    int hd = c->head_dim, half = hd / 2;
-    *cos_t = malloc((size_t)T * half * sizeof(float));
-    *sin_t = malloc((size_t)T * half * sizeof(float));
-    if (!*cos_t || !*sin_t) return olmo_err("forward: out of memory (RoPE tables for %d tokens)", T);
-    for (int i = 0; i < half; i++) {
-        float inv_freq = 1.0f / powf(c->rope_theta, (float)(2 * i) / (float)hd);
-        for (int t = 0; t < T; t++) {
-            float a = (float)pos[t] * inv_freq;
-            (*cos_t)[(size_t)t * half + i] = cosf(a);
-            (*sin_t)[(size_t)t * half + i] = sinf(a);
+static void rope_tabs_free(struct rope_tabs *R) {
+    free(R->cos[0]);
+    free(R->sin[0]);
+    if (R->cos[1] != R->cos[0]) {
+        free(R->cos[1]);
+        free(R->sin[1]);
+    }
+    memset(R, 0, sizeof *R);
+}
+
+/* Tables for T rows at positions pos[t], computed as HF does in fp32: angle = p·inv_freq, cos/sin scaled by the
+ * variant's attention factor (rope.c). 0, or -1 with olmo_err (out of memory; R freed). */
+static int rope_tables(const struct olmo_config *c, const int *pos, int T, struct rope_tabs *R) {
+    int hd = c->head_dim, half = hd / 2, kinds = rope_same(c) ? 1 : 2;
+    float inv[hd / 2 + 1];
+    memset(R, 0, sizeof *R);
+    for (int k = 0; k < kinds; k++) {
+        struct olmo_rope r = rope_for(c, k);
+        float a = rope_inv_freq(&r, hd, inv);
+        R->cos[k] = malloc((size_t)T * half * sizeof(float));
+        R->sin[k] = malloc((size_t)T * half * sizeof(float));
+        if (!R->cos[k] || !R->sin[k]) {
+            if (kinds == 1) { R->cos[1] = R->cos[0]; R->sin[1] = R->sin[0]; }
+            rope_tabs_free(R);
+            return olmo_err("forward: out of memory (RoPE tables for %d tokens)", T);
         }
+        for (int i = 0; i < half; i++)
+            for (int t = 0; t < T; t++) {
+                float ang = (float)pos[t] * inv[i];
+                R->cos[k][(size_t)t * half + i] = cosf(ang) * a;
+                R->sin[k][(size_t)t * half + i] = sinf(ang) * a;
+            }
+    }
+    if (kinds == 1) {
+        R->cos[1] = R->cos[0];
+        R->sin[1] = R->sin[0];
     }
     return 0;
 }
@@ -401,25 +439,21 @@ static int forward(const struct olmo_model *m, struct olmo_state *s, const int32
         }
         return 0;
     }
-    if (model_state_scratch(s, c, T, pos + T) != 0) return olmo_err_prefix("forward scratch for %d tokens: ", T);
+    if (model_state_scratch(s, c, T, pos + T) != 0 || moe_scratch(s, c, T) != 0)
+        return olmo_err_prefix("forward scratch for %d tokens: ", T);
     double t_start = olmo_now();
     int d = c->d_model;
 
     int *rows_pos = malloc((size_t)T * sizeof(int));
-    float *cos_t = NULL, *sin_t = NULL;
-    if (rows_pos)
-        for (int t = 0; t < T; t++) rows_pos[t] = pos + t;
-    if (!rows_pos || rope_tables(c, rows_pos, T, &cos_t, &sin_t) != 0) {
-        free(rows_pos);
-        free(cos_t);
-        free(sin_t);
-        return olmo_err("forward: out of memory");
-    }
-    for (int t = 0; t < T; t++) linear_row_f32(s->x + (size_t)t * d, &m->embed, tokens[t]);
-    for (int l = 0; l < c->n_layers; l++) block(m, s, l, T, pos, cos_t, sin_t, NULL, NULL, NULL);
+    struct rope_tabs R;
+    if (!rows_pos) return olmo_err("forward: out of memory");
+    for (int t = 0; t < T; t++) rows_pos[t] = pos + t;
+    int rc = rope_tables(c, rows_pos, T, &R);
     free(rows_pos);
-    free(cos_t);
-    free(sin_t);
+    if (rc != 0) return -1;
+    for (int t = 0; t < T; t++) linear_row_f32(s->x + (size_t)t * d, &m->embed, tokens[t]);
+    for (int l = 0; l < c->n_layers; l++) block(m, s, l, T, pos, &R, NULL, NULL, NULL);
+    rope_tabs_free(&R);
     s->pos = pos + T;
     if (logits) {   /* final norm, then logits for the last token (or all) */
         int first = all ? 0 : T - 1;
@@ -458,28 +492,29 @@ int model_forward_batch(const struct olmo_model *m, struct olmo_state *const *st
         if (si->pos + 1 > len) len = si->pos + 1;
     }
     struct olmo_state *w = states[0];
-    if (model_state_scratch(w, c, n, len) != 0) return olmo_err_prefix("forward batch scratch for %d sequences: ", n);
+    if (model_state_scratch(w, c, n, len) != 0 || moe_scratch(w, c, n) != 0)
+        return olmo_err_prefix("forward batch scratch for %d sequences: ", n);
     double t_start = olmo_now();
     int d = c->d_model;
     int *rp = malloc((size_t)n * sizeof *rp);
     struct att_job *jobs = malloc((size_t)n * sizeof *jobs);
-    float *cos_t = NULL, *sin_t = NULL;
+    struct rope_tabs R;
     if (!rp || !jobs) {
         free(rp);
         free(jobs);
         return olmo_err("forward batch: out of memory");
     }
     for (int i = 0; i < n; i++) rp[i] = states[i]->pos;
-    if (rope_tables(c, rp, n, &cos_t, &sin_t) != 0) {
-        free(rp); free(jobs); free(cos_t); free(sin_t);
+    if (rope_tables(c, rp, n, &R) != 0) {
+        free(rp);
+        free(jobs);
         return -1;
     }
     for (int i = 0; i < n; i++) linear_row_f32(w->x + (size_t)i * d, &m->embed, tokens[i]);
-    for (int l = 0; l < c->n_layers; l++) block(m, w, l, n, 0, cos_t, sin_t, states, rp, jobs);
+    for (int l = 0; l < c->n_layers; l++) block(m, w, l, n, 0, &R, states, rp, jobs);
     free(rp);
     free(jobs);
-    free(cos_t);
-    free(sin_t);
+    rope_tabs_free(&R);
     for (int i = 0; i < n; i++) states[i]->pos++;
     if (logits) head(m, w, 0, n, logits, 1);
     w->t_total += olmo_now() - t_start;

@@ -52,6 +52,7 @@ int gen_prefill(struct gen_session *g, const int32_t *tokens, int n) {
     int keep = 0;
     while (keep < n && keep < g->n_tokens && g->tokens[keep] == tokens[keep]) keep++;
     if (keep == n) keep = n - 1;   /* recompute the last token to get its logits */
+    if (!model_state_can_rewind(&g->state, keep)) keep = 0;   /* a sliding-window ring no longer holds that prefix */
     double t0 = olmo_now();
     if (model_forward(g->model, &g->state, tokens + keep, n - keep, keep, g->logits) != 0) return -1;
     g->prefill_s += olmo_now() - t0;

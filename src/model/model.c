@@ -26,6 +26,20 @@ struct loader {
     int have_dtype;
 };
 
+/* Checks t's dtype, notes it (mixed-dtype report) and marks t used. t, or NULL with olmo_err. */
+static const struct st_tensor *claim(struct loader *L, const struct st_tensor *t) {
+    if (t->dtype != ST_F32 && t->dtype != ST_BF16 && t->dtype != ST_F16) {
+        olmo_err("tensor '%s' has dtype %s; weights must be F32, BF16 or F16", t->name, st_dtype_name(t->dtype));
+        return NULL;
+    }
+    if (!L->have_dtype) {
+        L->first_dtype = t->dtype;
+        L->have_dtype = 1;
+    } else if (t->dtype != L->first_dtype) L->n_mixed++;
+    L->used[t - L->st->tensors] = 1;
+    return t;
+}
+
 static const struct st_tensor *want(struct loader *L, const char *name, int ndim, int64_t d0, int64_t d1) {
     const struct st_tensor *t = st_find(L->st, name);
     if (!t) {
@@ -42,16 +56,21 @@ static const struct st_tensor *want(struct loader *L, const char *name, int ndim
             olmo_err("tensor '%s' has shape %s; config.json implies [%lld]", name, st_shape_str(t, sb, sizeof sb), (long long)d0);
         return NULL;
     }
-    if (t->dtype != ST_F32 && t->dtype != ST_BF16 && t->dtype != ST_F16) {
-        olmo_err("tensor '%s' has dtype %s; weights must be F32, BF16 or F16", name, st_dtype_name(t->dtype));
-        return NULL;
-    }
-    if (!L->have_dtype) {
-        L->first_dtype = t->dtype;
-        L->have_dtype = 1;
-    } else if (t->dtype != L->first_dtype) L->n_mixed++;
-    L->used[t - L->st->tensors] = 1;
-    return t;
+    return claim(L, t);
+}
+
+/* A 3-D tensor [d0, d1, d2] (fused OLMoE experts). */
+static const struct st_tensor *want3(struct loader *L, const char *name, int64_t d0, int64_t d1, int64_t d2) {
+    const struct st_tensor *t = st_find(L->st, name);
+    char sb[160];
+    if (!t) return olmo_err("tensor '%s' [%lld, %lld, %lld] is missing from the checkpoint", name, (long long)d0,
+                            (long long)d1, (long long)d2), NULL;
+    if (t->ndim != 3 || t->shape[0] != d0 || t->shape[1] != d1 || t->shape[2] != d2)
+        return olmo_err("tensor '%s' has shape %s; config.json implies [%lld, %lld, %lld]", name,
+                        st_shape_str(t, sb, sizeof sb), (long long)d0, (long long)d1, (long long)d2), NULL;
+    if ((uintptr_t)t->data % st_dtype_size(t->dtype))
+        return olmo_err("tensor '%s' is not aligned to its element size inside the file", name), NULL;
+    return claim(L, t);
 }
 
 static enum olmo_dtype to_olmo_dtype(enum st_dtype d) {
@@ -78,6 +97,49 @@ static int get_linear(struct loader *L, struct olmo_linear *W, const char *name,
         if (!copy) return -1;
         memcpy(copy, t->data, t->nbytes);
         W->data = W->owned = copy;
+    }
+    return 0;
+}
+
+/* W = rows r0.. r0+rows-1 of the 3-D tensor t seen as a matrix of `cols` columns (a view, no copy). */
+static void slice_linear(struct olmo_linear *W, const struct st_tensor *t, int64_t r0, int64_t rows, int64_t cols) {
+    memset(W, 0, sizeof *W);
+    W->dtype = to_olmo_dtype(t->dtype);
+    W->rows = rows;
+    W->cols = cols;
+    W->data = (const char *)t->data + (size_t)(r0 * cols) * st_dtype_size(t->dtype);
+}
+
+/* OLMoE experts of layer l: per expert (mlp.experts.E.{gate,up,down}_proj.weight, hub releases) or fused
+ * (mlp.experts.gate_up_proj [E, 2I, d]: gate rows then up rows per expert; mlp.experts.down_proj [E, d, I];
+ * files saved by transformers v5). Spec addendum §5. */
+static int get_experts(struct loader *L, struct olmo_layer *ly, const struct olmo_config *c, int l) {
+    int64_t d = c->d_model, I = c->d_ff, E = c->n_experts;
+    char name[256];
+    ly->ex_gate = olmo_calloc((size_t)E, sizeof *ly->ex_gate);
+    ly->ex_up = olmo_calloc((size_t)E, sizeof *ly->ex_up);
+    ly->ex_down = olmo_calloc((size_t)E, sizeof *ly->ex_down);
+    if (!ly->ex_gate || !ly->ex_up || !ly->ex_down) return -1;
+    snprintf(name, sizeof name, "model.layers.%d.mlp.experts.gate_up_proj", l);
+    if (st_find(L->st, name)) {
+        const struct st_tensor *gu = want3(L, name, E, 2 * I, d);
+        snprintf(name, sizeof name, "model.layers.%d.mlp.experts.down_proj", l);
+        const struct st_tensor *dn = gu ? want3(L, name, E, d, I) : NULL;
+        if (!dn) return -1;
+        for (int64_t e = 0; e < E; e++) {
+            slice_linear(&ly->ex_gate[e], gu, e * 2 * I, I, d);
+            slice_linear(&ly->ex_up[e], gu, e * 2 * I + I, I, d);
+            slice_linear(&ly->ex_down[e], dn, e * d, d, I);
+        }
+        return 0;
+    }
+    for (int64_t e = 0; e < E; e++) {
+        snprintf(name, sizeof name, "model.layers.%d.mlp.experts.%lld.gate_proj.weight", l, (long long)e);
+        if (get_linear(L, &ly->ex_gate[e], name, I, d)) return -1;
+        snprintf(name, sizeof name, "model.layers.%d.mlp.experts.%lld.up_proj.weight", l, (long long)e);
+        if (get_linear(L, &ly->ex_up[e], name, I, d)) return -1;
+        snprintf(name, sizeof name, "model.layers.%d.mlp.experts.%lld.down_proj.weight", l, (long long)e);
+        if (get_linear(L, &ly->ex_down[e], name, d, I)) return -1;
     }
     return 0;
 }
@@ -118,15 +180,25 @@ static int load_weights(struct olmo_model *m, struct loader *L) {
         LIN(wk, "self_attn.k_proj", kvd, d);
         LIN(wv, "self_attn.v_proj", kvd, d);
         LIN(wo, "self_attn.o_proj", d, qd);
-        LIN(w_gate, "mlp.gate_proj", I, d);
-        LIN(w_up, "mlp.up_proj", I, d);
-        LIN(w_down, "mlp.down_proj", d, I);
-        if (c->arch == ARCH_OLMO2) {
+        if (c->n_experts > 0) {
+            LIN(router, "mlp.gate", c->n_experts, d);
+            if (get_experts(L, ly, c, l)) return -1;
+        } else {
+            LIN(w_gate, "mlp.gate_proj", I, d);
+            LIN(w_up, "mlp.up_proj", I, d);
+            LIN(w_down, "mlp.down_proj", d, I);
+        }
+        if (c->arch == ARCH_OLMO2 || c->arch == ARCH_OLMO3) {
             VEC(q_norm, "self_attn.q_norm", qd);
             VEC(k_norm, "self_attn.k_norm", kvd);
             VEC(attn_norm, "post_attention_layernorm", d);
             VEC(ffn_norm, "post_feedforward_layernorm", d);
         } else if (c->arch == ARCH_LLAMA) {
+            VEC(attn_norm, "input_layernorm", d);
+            VEC(ffn_norm, "post_attention_layernorm", d);
+        } else if (c->arch == ARCH_OLMOE) {
+            VEC(q_norm, "self_attn.q_norm", qd);
+            VEC(k_norm, "self_attn.k_norm", kvd);
             VEC(attn_norm, "input_layernorm", d);
             VEC(ffn_norm, "post_attention_layernorm", d);
         }
@@ -163,7 +235,8 @@ static int load_weights(struct olmo_model *m, struct loader *L) {
         return olmo_err("unexpected tensor '%s' in the checkpoint (not part of a %s model with this config)", n,
                         hf_model_type(c->arch));
     }
-    m->n_params = V * d * (c->tie_embeddings ? 1 : 2) + c->n_layers * (2 * qd * d + 2 * kvd * d + 3 * I * d) + total;
+    int64_t mlp = c->n_experts > 0 ? (int64_t)c->n_experts * 3 * I * d + (int64_t)c->n_experts * d : 3 * I * d;
+    m->n_params = V * d * (c->tie_embeddings ? 1 : 2) + c->n_layers * (2 * qd * d + 2 * kvd * d + mlp) + total;
     return 0;
 }
 
@@ -182,10 +255,19 @@ static uint64_t linear_bytes(const struct olmo_linear *W) {
 /* Bytes streamed per decoded token: every projection once plus the lm_head (the embedding row is negligible). */
 static void count_bytes(struct olmo_model *m) {
     uint64_t b = linear_bytes(&m->lm_head);
+    m->expert_bytes = 0;
     for (int l = 0; l < m->cfg.n_layers; l++) {
         const struct olmo_layer *ly = &m->layers[l];
-        b += linear_bytes(&ly->wq) + linear_bytes(&ly->wk) + linear_bytes(&ly->wv) + linear_bytes(&ly->wo) +
-             linear_bytes(&ly->w_gate) + linear_bytes(&ly->w_up) + linear_bytes(&ly->w_down);
+        b += linear_bytes(&ly->wq) + linear_bytes(&ly->wk) + linear_bytes(&ly->wv) + linear_bytes(&ly->wo);
+        if (m->cfg.n_experts > 0) {   /* a token reads the router and top_k experts (of equal size) */
+            uint64_t all = 0;
+            for (int e = 0; e < m->cfg.n_experts; e++)
+                all += linear_bytes(&ly->ex_gate[e]) + linear_bytes(&ly->ex_up[e]) + linear_bytes(&ly->ex_down[e]);
+            m->expert_bytes += all;
+            b += linear_bytes(&ly->router) + all / (uint64_t)m->cfg.n_experts * (uint64_t)m->cfg.top_k;
+        } else {
+            b += linear_bytes(&ly->w_gate) + linear_bytes(&ly->w_up) + linear_bytes(&ly->w_down);
+        }
     }
     m->weight_bytes = b;
 }
@@ -269,7 +351,15 @@ int model_quantize(struct olmo_model *m, enum olmo_quant qt) {
         struct olmo_layer *ly = &m->layers[l];
         struct olmo_linear *all[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->w_gate, &ly->w_up, &ly->w_down};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-            if (model_quantize_linear(m, all[i], qt) != 0) return olmo_err_prefix("quantizing layer %d: ", l);
+            if (all[i]->data && model_quantize_linear(m, all[i], qt) != 0)
+                return olmo_err_prefix("quantizing layer %d: ", l);
+        /* OLMoE experts (the router stays as stored: a rounded router can pick other experts) */
+        for (int e = 0; e < m->cfg.n_experts; e++) {
+            struct olmo_linear *ex[] = {&ly->ex_gate[e], &ly->ex_up[e], &ly->ex_down[e]};
+            for (int i = 0; i < 3; i++)
+                if (model_quantize_linear(m, ex[i], qt) != 0)
+                    return olmo_err_prefix("quantizing layer %d expert %d: ", l, e);
+        }
     }
     /* A tied lm_head gets its own copy; the embedding itself stays as stored for row lookups. */
     if (model_quantize_linear(m, &m->lm_head, qt) != 0) return olmo_err_prefix("quantizing lm_head: ");
@@ -282,7 +372,13 @@ void model_free(struct olmo_model *m) {
         for (int l = 0; l < m->cfg.n_layers; l++) {
             struct olmo_layer *ly = &m->layers[l];
             linear_free(&ly->wq); linear_free(&ly->wk); linear_free(&ly->wv); linear_free(&ly->wo);
-            linear_free(&ly->w_gate); linear_free(&ly->w_up); linear_free(&ly->w_down);
+            linear_free(&ly->w_gate); linear_free(&ly->w_up); linear_free(&ly->w_down); linear_free(&ly->router);
+            for (int e = 0; e < m->cfg.n_experts; e++) {
+                if (ly->ex_gate) linear_free(&ly->ex_gate[e]);
+                if (ly->ex_up) linear_free(&ly->ex_up[e]);
+                if (ly->ex_down) linear_free(&ly->ex_down[e]);
+            }
+            free(ly->ex_gate); free(ly->ex_up); free(ly->ex_down);
         }
     if (m->lm_head.owned != m->embed.owned) linear_free(&m->lm_head);
     linear_free(&m->embed);

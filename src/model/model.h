@@ -25,6 +25,10 @@ struct olmo_layer {
      *   OLMo-2: attn_norm = post_attention_layernorm, ffn_norm = post_feedforward_layernorm, q_norm, k_norm
      *   llama:  attn_norm = input_layernorm,          ffn_norm = post_attention_layernorm */
     float *attn_norm, *ffn_norm, *q_norm, *k_norm;
+    /* OLMoE (cfg.n_experts > 0; the dense w_gate/w_up/w_down are then unused): router [n_experts, d] and per expert
+     * gate/up [d_ff, d] and down [d, d_ff], views into the map whether stored per expert or fused (moe.c) */
+    struct olmo_linear router;
+    struct olmo_linear *ex_gate, *ex_up, *ex_down;
 };
 
 struct olmo_model {
@@ -37,7 +41,9 @@ struct olmo_model {
     float *norm_mem;             /* owns every fp32 norm vector */
     char *dtype_name;            /* "BF16", "F32", "F16" or "mixed" (for messages) */
     int64_t n_params;
-    uint64_t weight_bytes;       /* bytes of the projection matrices + embeddings as used (after quantization) */
+    uint64_t weight_bytes;       /* bytes of the projection matrices + embeddings as used (after quantization); for
+                                    OLMoE the bytes one decoded token reads: the router and top_k experts per layer */
+    uint64_t expert_bytes;       /* OLMoE: bytes of all experts' matrices (0 for dense models) */
 };
 
 /* Weight quantization at load (docs/quantization.md). */
@@ -83,6 +89,8 @@ struct olmo_state {
     int scratch_T;               /* tokens the scratch buffers hold; grown on demand */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2, *tmp;
     float *scores;               /* per-thread attention score rows */
+    float *moe_buf;              /* OLMoE scratch (moe.c), moe_cap floats */
+    size_t moe_cap;
     float *kv_rows;              /* per-thread row of head_dim floats: a bf16 key or value widened for decoding */
     int scores_len, scores_threads;
     /* profile, accumulated over model_forward calls (seconds): all of it, the projections, attention */

@@ -80,7 +80,7 @@ int model_state_init_opts(struct olmo_state *s, const struct olmo_model *m, int 
 void model_state_free(struct olmo_state *s) {
     free(s->k_cache); free(s->v_cache); free(s->layer_cap); free(s->layer_off);
     free(s->x); free(s->xb); free(s->q); free(s->k); free(s->v); free(s->att); free(s->hb); free(s->hb2);
-    free(s->tmp); free(s->scores); free(s->kv_rows);
+    free(s->tmp); free(s->scores); free(s->kv_rows); free(s->moe_buf);
     memset(s, 0, sizeof *s);
 }
 

@@ -31,7 +31,7 @@ struct serve_opts {
     size_t max_body;              /* bytes (default 8 MiB) */
     int timeout_s;                /* idle connection timeout (default 600) */
     int threads;                  /* compute threads (0: default) */
-    int quant_q8;
+    int quant;                    /* enum olmo_quant: none, q8, q4 */
     enum olmo_kv_dtype kv_dtype;
     int max_conns;                /* connections in total (default 64) and per IP (default 32) */
     const char *port_file;        /* when set, the bound port is written there (tests) */

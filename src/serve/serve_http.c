@@ -371,7 +371,7 @@ static int load(struct server *srv) {
         olmo_pool_set_threads(o->threads);
     }
     double t0 = olmo_now();
-    struct model_load_opts lo = {.quant = o->quant_q8 ? OLMO_QUANT_Q8 : OLMO_QUANT_NONE};
+    struct model_load_opts lo = {.quant = (enum olmo_quant)o->quant};
     if (model_load(&srv->model, o->dir, &lo) != 0) return -1;
     char *tp = olmo_path_join(o->dir, "tokenizer.json");
     srv->tok = tp ? tok_load(tp) : NULL;
@@ -405,7 +405,7 @@ static int load(struct server *srv) {
     if (!srv->sched) return -1;
     olmo_log_info("loaded %s in %.2f s: %s, %d layers, d=%d, %s weights; %d slots × %d positions, KV cache %.1f MB in all, "
                   "queue %d", o->dir, olmo_now() - t0, hf_model_type(srv->model.cfg.arch), srv->model.cfg.n_layers,
-                  srv->model.cfg.d_model, o->quant_q8 ? "Q8" : srv->model.dtype_name, o->parallel, sc->ctx,
+                  srv->model.cfg.d_model, o->quant == OLMO_QUANT_Q8 ? "Q8" : o->quant == OLMO_QUANT_Q4 ? "Q4" : srv->model.dtype_name, o->parallel, sc->ctx,
                   serve_sched_kv_bytes(srv->sched) / 1e6, o->queue);
     return 0;
 }

@@ -26,7 +26,8 @@ void serve_err_set(struct serve_err *e, int status, const char *type, const char
 }
 
 char *serve_err_json(const struct serve_err *e) {
-    json_t *in = json_pack("{s:s, s:s, s:o, s:o}", "message", e->msg, "type", e->type, "param",
+    /* the message may quote the client's bytes (a JSON parse error names the bad character): keep it valid UTF-8 */
+    json_t *in = json_pack("{s:o, s:s, s:o, s:o}", "message", serve_json_lossy(e->msg, strlen(e->msg)), "type", e->type, "param",
                            e->param[0] ? json_string(e->param) : json_null(), "code",
                            e->code ? json_string(e->code) : json_null());
     if (in && e->n_ctx > 0) {

@@ -58,6 +58,9 @@ struct serve_sched {
     float *b_scratch;             /* [n_slots][vocab] logits of the batch */
 };
 
+/* Counters /metrics reads: updated under the scheduler's mutex (serve_sched_stats takes it too). */
+#define STAT(s, ...) do { pthread_mutex_lock(&(s)->mu); __VA_ARGS__; pthread_mutex_unlock(&(s)->mu); } while (0)
+
 int serve_decode_batch(const struct olmo_model *m, struct olmo_state **states, const int32_t *tok, const int *pos,
                        float **logits, int B, float *scratch) {
     for (int b = 0; b < B; b++)
@@ -210,8 +213,7 @@ static void finish(struct serve_sched *s, struct slot *sl, enum serve_finish f) 
     t->done = 1;
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
-    s->st.generated_tokens += t->completion_tokens;
-    s->st.decode_s += t->predicted_ms / 1e3;
+    STAT(s, s->st.generated_tokens += t->completion_tokens; s->st.decode_s += t->predicted_ms / 1e3);
     olmo_log_info("%s: %d prompt tokens (%d cached) in %.1f ms, %d generated in %.1f ms (%.1f tok/s), %s", t->id,
                   t->req.n_prompt, t->cached_tokens, t->prompt_ms, t->completion_tokens, t->predicted_ms,
                   t->predicted_ms > 0 ? t->completion_tokens * 1e3 / t->predicted_ms : 0.0, serve_finish_name(f));
@@ -236,7 +238,7 @@ static void fail(struct serve_sched *s, struct slot *sl, const char *what) {
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
     olmo_log_warn("%s failed: %s: %s", t->id, what, olmo_errmsg());
-    s->st.failed++;
+    STAT(s, s->st.failed++);
     slot_free_task(s, sl);
 }
 
@@ -247,7 +249,7 @@ static void cancel(struct serve_sched *s, struct slot *sl) {
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
     olmo_log_info("%s: cancelled (client gone) after %d tokens", t->id, t->completion_tokens);
-    s->st.cancelled++;
+    STAT(s, s->st.cancelled++);
     slot_free_task(s, sl);
 }
 
@@ -280,7 +282,7 @@ static void admit(struct serve_sched *s, struct slot *sl, struct serve_task *t) 
     if (donor && dk > keep && !(r->echo && r->logprobs) && model_state_copy_prefix(&sl->gen.state, &donor->gen.state, dk) == 0) {
         memcpy(sl->gen.tokens, donor->gen.tokens, (size_t)dk * sizeof *sl->gen.tokens);
         keep = dk;
-        s->st.copied_tokens += dk;
+        STAT(s, s->st.copied_tokens += dk);
     }
     if (keep >= r->n_prompt) keep = r->n_prompt - 1;   /* recompute the last token to get its logits */
     if (!model_state_can_rewind(&sl->gen.state, keep)) keep = 0;   /* a sliding-window ring already overwritten */
@@ -307,9 +309,7 @@ static void admit(struct serve_sched *s, struct slot *sl, struct serve_task *t) 
         if (r->stream) sl->pending_lp = fresh;
         else sl->pending_lp = NULL;
     }
-    s->st.requests++;
-    s->st.prompt_tokens += r->n_prompt;
-    s->st.cached_tokens += keep;
+    STAT(s, s->st.requests++; s->st.prompt_tokens += r->n_prompt; s->st.cached_tokens += keep);
     pthread_mutex_lock(&t->mu);
     if (r->stream && r->kind == SERVE_CHAT) serve_task_send_event(t, serve_resp_chunk(t, "", 0, NULL, FINISH_NONE, 1));
     if (r->echo) {
@@ -359,7 +359,7 @@ static int prefill_chunk(struct serve_sched *s, struct slot *sl) {
     double dt = olmo_now() - t0;
     t->prompt_ms += dt * 1e3;
     t->prompt_n += c;
-    s->st.prompt_s += dt;
+    STAT(s, s->st.prompt_s += dt);
     if (sl->prefill_pos == r->n_prompt) {
         sl->phase = SLOT_GEN;
         sl->gen.have_logits = 1;
@@ -487,7 +487,7 @@ static void iteration(struct serve_sched *s) {
             t->done = 1;
             pthread_cond_broadcast(&t->cv);
             pthread_mutex_unlock(&t->mu);
-            s->st.cancelled++;
+            STAT(s, s->st.cancelled++);
             serve_task_release(t);
             continue;
         }
@@ -658,7 +658,7 @@ int serve_sched_submit(struct serve_sched *s, struct serve_task *t) {
 
 void serve_sched_stats(struct serve_sched *s, struct serve_stats *st) {
     pthread_mutex_lock(&s->mu);
-    *st = s->st;   /* counters the scheduler thread updates: a torn read of a double only skews /metrics */
+    *st = s->st;
     st->slots = s->n_slots;
     st->busy = s->n_active;
     st->queued = s->q_len;

@@ -176,7 +176,7 @@ static const char *const model_honoured[] = {
     "rope_theta", "layer_norm_type", "layer_norm_with_affine", "layer_norm_eps", "attention_layer_norm",
     "attention_layer_norm_with_affine", "norm_after", "clip_qkv", "weight_tying", "max_sequence_length",
     "vocab_size", "embedding_size", "eos_token_id", "pad_token_id", "bos_token_id", "init_fn", "init_std",
-    "init_cutoff_factor",
+    "init_cutoff_factor", "sliding_window",
     /* checked: only OLMo's usual value is accepted */
     "alibi", "rope", "activation_type", "block_type", "include_bias", "bias_for_layer_norm", "scale_logits",
     "attention_dropout", "residual_dropout", "embedding_dropout", "emb_init_std", "scale_emb_init",
@@ -370,6 +370,29 @@ static int read_model(struct sec *s) {
             m->arch = ARCH_LLAMA;
         }
         m->norm_type = NORM_RMSNORM;
+    }
+
+    /* OLMo-3: sliding-window attention (olmo.c's key; OLMo-core's pattern [W, W, W, -1]: every 4th layer and the
+     * last layer full, the others see W positions including their own) */
+    int64_t win;
+    if (get_int(s, "sliding_window", 0, &win) < 0) goto out;
+    if (win < 0 || win > (1 << 30)) {
+        refuse(s, "sliding_window", "must be 0 (off) or a positive window in tokens");
+        goto out;
+    }
+    if (win > 0) {
+        if (m->arch != ARCH_OLMO2) {
+            refuse(s, "sliding_window", "sliding-window attention is the OLMo-3 block: it needs the OLMo-2 layout "
+                   "(norm_after: true, attention_layer_norm: true)");
+            goto out;
+        }
+        if (m->n_layers > OLMO_MAX_LAYERS) {
+            refuse(s, "sliding_window", "at most %d layers", OLMO_MAX_LAYERS);
+            goto out;
+        }
+        m->arch = ARCH_OLMO3;
+        m->sliding_window = (int)win;
+        for (int l = 0; l < m->n_layers; l++) m->layer_sliding[l] = (l + 1) % 4 != 0 && l != m->n_layers - 1;
     }
 
     /* init */

@@ -97,32 +97,35 @@ void heads_to_rows(float *dst, size_t dst_stride, const float *src, int B, int T
 }
 
 /* ---- causal softmax of score rows in place: row r of a [rows, T] block is query position i = r mod T ----------
- * p[j] = exp(scale·s[j] − max) / Σ for j ≤ i, 0 for j > i. */
-static void softmax_causal_forward(float *att, int rows, int T, float scale) {
+ * p[j] = exp(scale·s[j] − max) / Σ for lo ≤ j ≤ i, 0 elsewhere; lo = 0, or i − window + 1 for a sliding-window
+ * layer (OLMo-3). The backward pass needs no window: it only sees p, which is 0 outside. */
+static void softmax_causal_forward(float *att, int rows, int T, float scale, int window) {
 #pragma omp parallel for schedule(static) if ((size_t)rows * T > TRAIN_PAR_MIN)
     for (int r = 0; r < rows; r++) {
-        int i = r % T;
+        int i = r % T, lo = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
         float *p = att + (size_t)r * T;
         float mx = -INFINITY;
-        for (int j = 0; j <= i; j++) {
+        for (int j = lo; j <= i; j++) {
             p[j] *= scale;
             mx = p[j] > mx ? p[j] : mx;
         }
-        float inv = 1.0f / train_exp_shift(p, i + 1, mx);
-        for (int j = 0; j <= i; j++) p[j] *= inv;
+        float inv = 1.0f / train_exp_shift(p + lo, i + 1 - lo, mx);
+        for (int j = 0; j < lo; j++) p[j] = 0.0f;
+        for (int j = lo; j <= i; j++) p[j] *= inv;
         for (int j = i + 1; j < T; j++) p[j] = 0.0f;
     }
 }
 
 /* ---- causal self-attention (see train_kernels.h for the grouping of GQA heads) ------------------------------- */
-int attention_forward(struct train_model *m, float *out, float *att, const float *qkvh, float *tmp, int B, int T) {
+int attention_forward(struct train_model *m, float *out, float *att, const float *qkvh, float *tmp, int B, int T,
+                      int window) {
     const struct olmo_config *c = &m->cfg;
     int H = c->n_heads, Hkv = c->n_kv_heads, hd = c->head_dim, grp = H / Hkv;
     size_t N = (size_t)B * T;
     const float *Q = qkvh, *K = Q + N * H * hd, *V = K + N * Hkv * hd;
     /* S_g [grp·T, T] = Q_g [grp·T, hd] · K_gᵀ, for each of the B·Hkv (batch, kv head) pairs */
     if (train_mm_batched(m, att, Q, K, B * Hkv, grp * T, T, hd, 0, 1, 0.0f)) return -1;
-    softmax_causal_forward(att, B * H * T, T, 1.0f / sqrtf((float)hd));
+    softmax_causal_forward(att, B * H * T, T, 1.0f / sqrtf((float)hd), window);
     /* O_g [grp·T, hd] = P_g · V_g  (head-major), then back to token rows */
     if (train_mm_batched(m, tmp, att, V, B * Hkv, grp * T, hd, T, 0, 0, 0.0f)) return -1;
     heads_to_rows(out, (size_t)H * hd, tmp, B, T, H, hd);
@@ -212,7 +215,8 @@ static int block_forward(struct train_model *m, int l, const float *x, float *re
     rows_to_heads(a->qkvr, r, C3, B, T, c->n_heads, c->head_dim);                                 /* q */
     rows_to_heads(a->qkvr + (size_t)N * d, r + d, C3, B, T, c->n_kv_heads, c->head_dim);           /* k */
     rows_to_heads(a->qkvr + (size_t)N * (d + kvd), r + d + kvd, C3, B, T, c->n_kv_heads, c->head_dim);   /* v */
-    if (attention_forward(m, a->atty, a->att, a->qkvr, s->att_tmp, B, T)) return -1;             /* [N, d] */
+    int window = c->sliding_window > 0 && c->layer_sliding[l] ? c->sliding_window : 0;   /* OLMo-3 sliding layer */
+    if (attention_forward(m, a->atty, a->att, a->qkvr, s->att_tmp, B, T, window)) return -1;     /* [N, d] */
     if (train_mm(m, a->ao, a->atty, P + w->wo, N, d, d, 0, 1, 0.0f)) return -1;             /* [N, d] */
     if (after) {
         norm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, a->ao, W(w->norm1), N, d, d, d, c->norm_type, c->norm_eps);

@@ -44,7 +44,8 @@ void heads_to_rows(float *dst, size_t dst_stride, const float *src, int B, int T
 /* Causal attention on head-major qkvh with batched GEMMs: for kv head g the grp = H/Hkv query heads that share it
  * are consecutive, so Q_g is one [grp·T, hd] matrix and S_g = Q_g·K_gᵀ, O_g = P_g·V_g are one batched product over
  * B·Hkv. att [B, H, T, T] keeps the probabilities (zero above the diagonal); out [N, d]; tmp [N, d] scratch. */
-int attention_forward(struct train_model *m, float *out, float *att, const float *qkvh, float *tmp, int B, int T);
+int attention_forward(struct train_model *m, float *out, float *att, const float *qkvh, float *tmp, int B, int T,
+                      int window);   /* window 0: causal; else each query sees its last `window` positions (OLMo-3) */
 /* dqkvh (head-major, overwritten) from dout [N, d]; datt [B, H, T, T] and tmp [N, d] scratch. */
 int attention_backward(struct train_model *m, float *dqkvh, const float *dout, const float *att, const float *qkvh,
                        float *datt, float *tmp, int B, int T);

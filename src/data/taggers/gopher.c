@@ -75,10 +75,14 @@ int tg_gopher(const struct tagger *tg, struct tag_text *t, struct tag_result *ou
         size_t table = 16;
         while (table < 2 * nw + 2) table *= 2;
         uint32_t *lens = tag_text_scratch(t, 0, nw * sizeof(uint32_t) + 8);
-        uint64_t *hs = tag_text_scratch(t, 1, nw * (2 * sizeof(uint64_t)) + table * sizeof(struct ng_entry) + 64);
+        /* scratch 1: word hashes, n-gram hashes, the table, and the list of its used slots */
+        uint64_t *hs = tag_text_scratch(t, 1, nw * (2 * sizeof(uint64_t)) + table * sizeof(struct ng_entry) +
+                                                  nw * sizeof(uint32_t) + 64);
         if (!lens || !hs) return -1;
         uint64_t *cur = hs + nw;   /* hash of the n-gram starting at i, updated n by n */
         struct ng_entry *tab = (struct ng_entry *)(cur + nw);
+        uint32_t *used = (uint32_t *)(tab + table);   /* slots filled for this n, in insertion order */
+        memset(tab, 0, table * sizeof *tab);
         size_t n_sym = 0, n_alpha = 0, n_req = 0;
         static const char *const required_words[] = {"the", "be", "to", "of", "and", "that", "have", "with"};
         for (size_t i = 0; i < nw; i++) {
@@ -102,7 +106,7 @@ int tg_gopher(const struct tagger *tg, struct tag_text *t, struct tag_result *ou
 
         for (size_t n = 2; n <= 10 && n <= nw; n++) {
             size_t count_ng = nw - n + 1;
-            memset(tab, 0, table * sizeof *tab);
+            size_t nused = 0;
             uint32_t chars = 0;
             for (size_t k = 0; k < n; k++) chars += w[k].ncp;
             for (size_t i = 0; i < count_ng; i++) {
@@ -111,27 +115,29 @@ int tg_gopher(const struct tagger *tg, struct tag_text *t, struct tag_result *ou
                 uint64_t key = cur[i] | 1;
                 size_t slot = (size_t)(key >> 7) & (table - 1);
                 while (tab[slot].key && tab[slot].key != key) slot = (slot + 1) & (table - 1);
-                if (!tab[slot].key) tab[slot] = (struct ng_entry){key, 0, (uint32_t)i, chars};
+                if (!tab[slot].key) {
+                    tab[slot] = (struct ng_entry){key, 0, (uint32_t)i, chars};
+                    used[nused++] = (uint32_t)slot;
+                }
                 tab[slot].count++;
             }
             if (n <= 4) {
                 const struct ng_entry *best = NULL;
-                for (size_t s = 0; s < table; s++) {
-                    const struct ng_entry *e = &tab[s];
-                    if (!e->key) continue;
+                for (size_t u = 0; u < nused; u++) {   /* insertion order: the first of equal counts wins */
+                    const struct ng_entry *e = &tab[used[u]];
                     if (!best || e->count > best->count || (e->count == best->count && e->first < best->first)) best = e;
                 }
                 ngram_vals[n] = (double)best->count * best->chars / (double)(C ? C : 1);
             } else {
                 uint64_t all = 0, dup = 0;
-                for (size_t s = 0; s < table; s++) {
-                    const struct ng_entry *e = &tab[s];
-                    if (!e->key) continue;
+                for (size_t u = 0; u < nused; u++) {
+                    const struct ng_entry *e = &tab[used[u]];
                     all += (uint64_t)e->count * e->chars;
                     if (e->count > 1) dup += (uint64_t)e->count * e->chars;
                 }
                 ngram_vals[n] = (double)dup / (double)(all ? all : 1);
             }
+            for (size_t u = 0; u < nused; u++) tab[used[u]].key = 0;   /* empty again for the next n */
             have_ngram[n] = 1;
         }
 

@@ -198,3 +198,23 @@ int gemm_bf16_batched(struct gemm_bf16 *g, float *C, const float *A, const float
         return olmo_err("bf16 GEMM: oneDNN failed to execute a %dx%dx%d matmul", M, N, K);
     return 0;
 }
+
+int gemm_bf16_wbf16(struct gemm_bf16 *g, float *C, const float *A, const uint16_t *B, int M, int N, int K, int transB) {
+    if (M <= 0 || N <= 0) return 0;
+    if (K <= 0) {
+        memset(C, 0, (size_t)M * N * sizeof *C);
+        return 0;
+    }
+    struct gemm_entry *e = lookup(g, 1, M, N, K, 0, transB != 0, 1.0f, 0.0f);
+    if (!e) return -1;
+    size_t na = (size_t)M * K;
+    if (grow(&g->abuf, &g->acap, na)) return olmo_err_prefix("bf16 GEMM %dx%dx%d: ", M, N, K);
+    to_bf16(g->abuf, A, na);
+    dnnl_memory_set_data_handle(e->a, g->abuf);
+    dnnl_memory_set_data_handle(e->b, (void *)B);
+    dnnl_memory_set_data_handle(e->c, C);
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c}};
+    if (dnnl_primitive_execute(e->prim, g->stream, 3, args) != dnnl_success || dnnl_stream_wait(g->stream) != dnnl_success)
+        return olmo_err("bf16 GEMM: oneDNN failed to execute a %dx%dx%d matmul", M, N, K);
+    return 0;
+}

@@ -10,6 +10,7 @@
 #define OLMO_KERNELS_GEMM_BF16_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct gemm_bf16;
 
@@ -24,6 +25,11 @@ int gemm_bf16(struct gemm_bf16 *g, float *C, const float *A, const float *B, int
  * B: batch × [K,N] or transpose, C: batch × [M,N]), one oneDNN call (attention's per-head products). */
 int gemm_bf16_batched(struct gemm_bf16 *g, float *C, const float *A, const float *B, int batch, int M, int N, int K,
                       int transA, int transB, float alpha, float beta);
+
+/* C[M,N] = A[M,K]·op(B) with B already bf16 (a model's stored weights: no conversion, no copy), A fp32 rounded
+ * to bf16 as above, C fp32 overwritten. transB = 1: B is stored as its transpose [N][K] (a weight matrix
+ * W[out][in], so C = A·Wᵀ). The prompt path of linear.h on AMX CPUs (linear_onednn.c). 0 or -1 with olmo_err. */
+int gemm_bf16_wbf16(struct gemm_bf16 *g, float *C, const float *A, const uint16_t *B, int M, int N, int K, int transB);
 
 /* Name of the instruction set oneDNN picked for bf16 matmul (e.g. "brg:avx512_core_bf16"), for benchmarks. */
 const char *gemm_bf16_impl(struct gemm_bf16 *g);

@@ -64,10 +64,11 @@ void linear_row_f32(float *out, const struct olmo_linear *W, int64_t r) {
 void linear_forward(float *y, const float *x, const struct olmo_linear *W, int T) {
     if (T <= 0 || W->rows <= 0) return;
     pthread_mutex_lock(&lin_lock);
-    int done = W->dtype == OLMO_DTYPE_Q8 ? linear_q8_fast(y, x, W, T) == 0
-               : W->dtype == OLMO_DTYPE_Q4 ? linear_q4_fast(y, x, W, T) == 0
-               : T == 1                  ? linear_gemv_fast(y, x, W) == 0
-                                         : linear_gemm_fast(y, x, W, T) == 0;
+    int done = W->dtype == OLMO_DTYPE_Q8       ? linear_q8_fast(y, x, W, T) == 0
+               : W->dtype == OLMO_DTYPE_Q4     ? linear_q4_fast(y, x, W, T) == 0
+               : T == 1                        ? linear_gemv_fast(y, x, W) == 0
+               : linear_onednn_wanted(W, T)    ? linear_onednn_forward(y, x, W, T) == 0 || linear_gemm_fast(y, x, W, T) == 0
+                                               : linear_gemm_fast(y, x, W, T) == 0;
     pthread_mutex_unlock(&lin_lock);
     if (!done) linear_forward_ref(y, x, W, T);
 }
@@ -85,8 +86,16 @@ void linear_forward_batch(float *y, const float *x, const struct olmo_linear *W,
 const char *linear_kernel_name(enum olmo_dtype dt, int T) {
     if (dt == OLMO_DTYPE_Q8)
         return olmo_cpu_has(LINEAR_Q8_NEEDS) ? "avx512-vnni: int8 dot products on 16-row panels" : "portable C (reference)";
+    if (dt == OLMO_DTYPE_Q4)
+        return olmo_cpu_has(LINEAR_Q4_NEEDS)     ? "avx512-vnni: 4-bit nibbles x int8 on 16-row panels"
+               : olmo_cpu_has(OLMO_CPU_SET_AVX2) ? "avx2: 4-bit nibbles x int8 (vpmaddubsw), one token at a time"
+                                                 : "portable C (reference)";
     if (T == 1)
         return olmo_cpu_has(LINEAR_GEMV_NEEDS) ? "avx512bf16: row-parallel GEMV, exact bf16/f16 widening" : "portable C (reference)";
+    struct olmo_linear probe = {.dtype = dt};
+    if (linear_onednn_wanted(&probe, T))
+        return olmo_cpu_has(OLMO_CPU_SET_AMX) ? "oneDNN matmul (brgemm on AMX tiles), bf16 weights as stored"
+                                              : "oneDNN matmul (forced by OLMO_PREFILL_ONEDNN=1), bf16 weights as stored";
     return olmo_cpu_has(LINEAR_GEMM_NEEDS) ? "avx512bf16: packed GEMM (vdpbf16ps for bf16, fp32 FMA for f32/f16)"
                                            : "portable C (reference)";
 }

@@ -55,6 +55,9 @@ int linear_quantize_q8(struct olmo_linear *dst, const struct olmo_linear *src);
 /* The same for Q4 (cols a multiple of OLMO_Q8_BLOCK): per block the scale that minimises the squared error
  * among a few candidates, each refined by least squares. Slower than Q8 (about 10 roundings per block). */
 int linear_quantize_q4(struct olmo_linear *dst, const struct olmo_linear *src);
+/* One block of OLMO_Q8_BLOCK values: the fp16 scale (into *scale) and integers q in [-8, 7] as above (also
+ * GGUF export's Q4_0, which stores the same scale·q). 1, or 0 when the scale does not fit fp16 / v is not finite. */
+int linear_q4_block(const float *v, uint16_t *scale, int8_t *q);
 /* Bytes of a Q4 matrix of this shape: weights and scales, including the padding rows. */
 uint64_t linear_q4_bytes(int64_t rows, int64_t cols);
 /* Q4 element (r, c) as fp32 (the reference path and linear_row_f32). */

@@ -10,12 +10,13 @@
  *   decode : one panel at a time (one contiguous weight stream per thread, as in linear_q8.c).
  *   prefill: 2 panels x 6 tokens per tile (the panel pair stays in L1/L2 while the token tiles pass). */
 #include "model/kernels/linear_internal.h"
+#include "base/cpu.h"
 #include "model/kernels/pool.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+OLMO_TARGET_BEGIN_(OLMO_TARGET_STR_AVX512 ",avx512vnni")
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -87,7 +88,7 @@ ALWAYS_INLINE void q4_tile(float *y, int64_t ldy, int64_t rows_left, const uint8
 #define QD_PANEL_BYTES(K) (8 * (K))
 #include "model/kernels/linear_qdrive.h"
 
-int linear_q4_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
+static int linear_q4_fast_avx512(float *y, const float *x, const struct olmo_linear *W, int T) {
     int64_t K = W->cols;
     if (K % OLMO_Q8_BLOCK) return -1;
     struct q8_act a;
@@ -96,6 +97,11 @@ int linear_q4_fast(float *y, const float *x, const struct olmo_linear *W, int T)
     return 0;
 }
 
-#else
-int linear_q4_fast(float *y, const float *x, const struct olmo_linear *W, int T) { (void)y; (void)x; (void)W; (void)T; return -1; }
-#endif
+OLMO_TARGET_END
+
+/* AVX512-VNNI: the tiles above; AVX2 only: linear_q4_avx2.c; below that the reference path (linear_forward_ref). */
+int linear_q4_fast(float *y, const float *x, const struct olmo_linear *W, int T) {
+    if (olmo_cpu_has(LINEAR_Q4_NEEDS)) return linear_q4_fast_avx512(y, x, W, T);
+    if (olmo_cpu_has(OLMO_CPU_SET_AVX2)) return linear_q4_fast_avx2(y, x, W, T);
+    return -1;
+}

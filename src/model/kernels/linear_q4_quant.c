@@ -40,8 +40,7 @@ static inline int round_q(float v, float inv) {
     return r > 7 ? 7 : r < -8 ? -8 : (int)r;
 }
 
-/* The block's scale (fp16 into *scale) and integers q[32]; 0 when the scale does not fit fp16. */
-static int q4_block(const float *v, uint16_t *scale, int8_t *q) {
+int linear_q4_block(const float *v, uint16_t *scale, int8_t *q) {
     float m = 0, amax = 0, ss = 0;
     for (int i = 0; i < OLMO_Q8_BLOCK; i++) {
         ss += v[i] * v[i];
@@ -98,7 +97,7 @@ static void q4_panel(void *ctx, int64_t p, int thread) {
         for (int64_t b = 0; b < nblk; b++) {
             int8_t q[OLMO_Q8_BLOCK];
             uint8_t *blk = J->q + (size_t)(p * nblk + b) * 256;
-            if (!q4_block(row + b * OLMO_Q8_BLOCK, &J->scales[(p * nblk + b) * 16 + l], q)) {
+            if (!linear_q4_block(row + b * OLMO_Q8_BLOCK, &J->scales[(p * nblk + b) * 16 + l], q)) {
                 atomic_store(&J->out_of_range, 1);
                 continue;
             }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# gguf_export.test.sh — `olmo export gguf` files run in llama.cpp (the npm peer of bench/llama_cpp_peer.sh):
+#   1. OLMo-2 (tiny olmo2_gen fixture, BF16): llama.cpp's logits equal olmo.c's (prefill + decode steps) within
+#      2 % of the largest logit, same next token; Q4_0: llama.cpp vs olmo.c --quant q4 (the same 4-bit blocks of
+#      every projection, test_gguf.c checks them bit for bit) — same next token everywhere and within 35 %: llama.cpp
+#      also reads the embedding as Q4_0 (olmo.c keeps it bf16), which on this d = 32 toy (one block per row) moves
+#      logits by ~27 %; a wrong nibble order or scale gives unrelated tokens;
+#   2. OLMo-1 (olmo1_f32_tied_clip with a synthetic GPT-NeoX-style tokenizer): the permuted q/k rows and clip_qkv
+#      give olmo.c's logits in llama.cpp within 2 %;
+#   3. tokenization: llama.cpp with the GGUF's tokenizer encodes a wikitext excerpt to exactly the ids of
+#      `olmo tokenizer encode` — for the fixture's GPT-NeoX-style tokenizer ("olmo" pre-tokenizer) and for the
+#      real OLMo-2 dolma2 tokenizer ("dbrx"), exported with a random 1-layer model of its vocabulary size;
+#   4. the CLI refuses an unknown --type and a missing -o (always runs).
+# Parts 1-3 need node and the peer (bench/llama_cpp_peer.sh --install-only); without it they SKIP saying so.
+set -u
+F=tests/fixtures/model B=${OLMO_BUILD:-build}/bench T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+export OLMO_PEER_DIR=${OLMO_PEER_DIR:-$PWD/bench/peers}
+
+if "$OLMO" export gguf -m "$F/olmo2_gen" -o "$T/x.gguf" --type q5_k 2>"$T/e" || ! grep -q "q4_0" "$T/e"; then
+  echo "FAIL export_gguf_unknown_type: $(cat "$T/e")"; else echo "PASS export_gguf_unknown_type"; fi
+if "$OLMO" export gguf -m "$F/olmo2_gen" 2>"$T/e" || ! grep -q "required" "$T/e"; then
+  echo "FAIL export_gguf_missing_output: $(cat "$T/e")"; else echo "PASS export_gguf_missing_output"; fi
+
+if ! command -v node >/dev/null || [ ! -f "$OLMO_PEER_DIR/node_modules/node-llama-cpp/package.json" ]; then
+  for t in export_gguf_olmo2_logits_in_llama_cpp export_gguf_q4_0_logits export_gguf_olmo1_logits_in_llama_cpp \
+           export_gguf_tokenizer_olmo export_gguf_tokenizer_dolma2; do
+    echo "SKIP $t: the llama.cpp peer is not installed (bench/llama_cpp_peer.sh --install-only)"
+  done
+  exit 0
+fi
+
+agree() {   # name dir gguf tol [olmo quant]
+  local name=$1 dir=$2 gguf=$3 tol=$4 q=${5:-none}
+  local V IDS
+  V=$(sed -n 's/.*"vocab_size": *\([0-9]*\).*/\1/p' "$dir/config.json")
+  IDS=$(awk -v v="$V" 'BEGIN { for (i = 0; i < 12; i++) printf "%s%d", i ? "," : "", (i * 37 + 5) % v }')
+  if "$B/peer_logits" "$dir" "$T/o.f32" --tokens "$IDS" --prefill 8 --quant "$q" >/dev/null 2>"$T/e1" &&
+     node bench/llama_peer.mjs logits "$gguf" "$T/l.f32" --tokens "$IDS" --prefill 8 --threads 1 >/dev/null 2>"$T/e2" &&
+     node bench/peer_compare.mjs compare "$T/o.f32" "$T/l.f32" --vocab "$V" --names olmo.c,llama.cpp --tol "$tol" > "$T/cmp"; then
+    echo "PASS $name: $(tail -1 "$T/cmp" | sed 's/.*max |diff|/max |diff|/')"
+  else
+    echo "FAIL $name: $(tail -2 "$T/cmp" 2>/dev/null) $(cat "$T/e1" "$T/e2")"
+  fi
+}
+
+"$OLMO" export gguf -m "$F/olmo2_gen" -o "$T/g.gguf" --type bf16 2>/dev/null
+agree export_gguf_olmo2_logits_in_llama_cpp "$F/olmo2_gen" "$T/g.gguf" 0.02
+"$OLMO" export gguf -m "$F/olmo2_gen" -o "$T/g4.gguf" --type q4_0 2>/dev/null
+agree export_gguf_q4_0_logits "$F/olmo2_gen" "$T/g4.gguf" 0.35 q4
+
+mkdir -p "$T/o1"
+cp "$F/olmo1_f32_tied_clip/config.json" "$F/olmo1_f32_tied_clip/model.safetensors" "$T/o1/"
+V1=$(sed -n 's/.*"vocab_size": *\([0-9]*\).*/\1/p' "$T/o1/config.json")
+awk -v v="$V1" 'BEGIN { printf "{\"added_tokens\":[],\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true},\"model\":{\"type\":\"BPE\",\"merges\":[],\"vocab\":{";
+  for (i = 0; i < v; i++) printf "%s\"t%d\":%d", i ? "," : "", i, i; print "}}}" }' > "$T/o1/tokenizer.json"
+"$OLMO" export gguf -m "$T/o1" -o "$T/o1.gguf" --type bf16 2>/dev/null
+agree export_gguf_olmo1_logits_in_llama_cpp "$T/o1" "$T/o1.gguf" 0.02
+
+head -c 3000 ../shared/data/corpora/wikitext2/wiki.test.raw.noblank.txt > "$T/text.txt" 2>/dev/null || printf 'Hello world, 12345 tokens!\n  Twice.' > "$T/text.txt"
+tok_check() {   # name dir
+  "$OLMO" export gguf -m "$2" -o "$T/tok.gguf" --type f16 2>"$T/e" || { echo "FAIL $1: export: $(cat "$T/e")"; return; }
+  local a b
+  a=$("$OLMO" tokenizer encode -t "$2/tokenizer.json" --whole "$T/text.txt" | tr -d ' \n')
+  b=$(node bench/llama_peer.mjs tokenize "$T/tok.gguf" "$T/text.txt" 2>&1 | tr -d ' \n')
+  if [ -n "$a" ] && [ "$a" = "$b" ]; then echo "PASS $1: $(echo "$a" | tr ',' '\n' | wc -l) ids equal"
+  else echo "FAIL $1: olmo ${a:0:120} vs llama.cpp ${b:0:120}"; fi
+}
+tok_check export_gguf_tokenizer_olmo "$F/olmo2_gen"
+DOLMA2=../shared/data/tokenizers/allenai_dolma2.json
+if [ -f "$DOLMA2" ] && command -v python3 >/dev/null; then
+  mkdir -p "$T/d2"
+  cp "$DOLMA2" "$T/d2/tokenizer.json"
+  python3 - "$T/d2" <<'PY'
+import json, struct, sys, random
+d = sys.argv[1]; V, D, I = 100352, 32, 64
+cfg = {"architectures": ["Olmo2ForCausalLM"], "model_type": "olmo2", "hidden_size": D, "intermediate_size": I,
+       "num_attention_heads": 2, "num_key_value_heads": 2, "num_hidden_layers": 1, "vocab_size": V,
+       "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 500000.0, "tie_word_embeddings": False,
+       "eos_token_id": 100257, "pad_token_id": 100277, "bos_token_id": None}
+json.dump(cfg, open(d + "/config.json", "w"))
+shapes = {"model.embed_tokens.weight": [V, D], "lm_head.weight": [V, D], "model.norm.weight": [D]}
+for n, s in [("self_attn.q_proj", [D, D]), ("self_attn.k_proj", [D, D]), ("self_attn.v_proj", [D, D]), ("self_attn.o_proj", [D, D]),
+             ("mlp.gate_proj", [I, D]), ("mlp.up_proj", [I, D]), ("mlp.down_proj", [D, I]), ("self_attn.q_norm", [D]),
+             ("self_attn.k_norm", [D]), ("post_attention_layernorm", [D]), ("post_feedforward_layernorm", [D])]:
+    shapes["model.layers.0.%s.weight" % n] = s
+hdr, off, blobs = {}, 0, []
+rnd = random.Random(1)
+for n in sorted(shapes):
+    cnt = 1
+    for x in shapes[n]: cnt *= x
+    b = bytes(rnd.getrandbits(8) & 0x3f if i % 2 else rnd.getrandbits(8) for i in range(2 * cnt)) if len(shapes[n]) == 2 else struct.pack("<%de" % cnt, *([1.0] * cnt))
+    dt = "BF16" if len(shapes[n]) == 2 else "F16"
+    hdr[n] = {"dtype": dt, "shape": shapes[n], "data_offsets": [off, off + len(b)]}
+    off += len(b); blobs.append(b)
+h = json.dumps(hdr).encode(); h += b" " * (-len(h) % 8)
+open(d + "/model.safetensors", "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+PY
+  tok_check export_gguf_tokenizer_dolma2 "$T/d2"
+else
+  echo "SKIP export_gguf_tokenizer_dolma2: $DOLMA2 or python3 not available"
+fi
