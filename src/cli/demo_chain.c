@@ -301,14 +301,13 @@ int demo_run_chain(const struct demo_opts *o) {
     /* 11. provenance: index the training tokens, trace the first sample back to them */
     {
         const char *head[] = {"data", "index"};
-        const char *tail[] = {"-o", p->index_dir};
-        if (run_over_files(d, "index", head, 2, p->tokens_glob, tail, 2, NULL) != 0) goto out;
+        const char *tail[] = {"-o", p->index_dir, "-t", p->tokenizer, "--eos", "0", "--quiet"};
+        if (run_over_files(d, "index", head, 2, p->tokens_glob, tail, 7, NULL) != 0) goto out;
         char sample_txt[PATH_MAX], trace_json[PATH_MAX];
         snprintf(sample_txt, sizeof sample_txt, "%s/sample-0.txt", p->samples_dir);
         snprintf(trace_json, sizeof trace_json, "%s/trace.json", p->eval_dir);
         if (demo_sample_text(p->samples_dir, 0, sample_txt) != 0) goto out;
-        const char *trace[] = {"trace", "-m", r->checkpoint, "--index", p->index_dir, "-f", sample_txt, "--json",
-                               NULL};
+        const char *trace[] = {"trace", "--index", p->index_dir, "-f", sample_txt, "--json", NULL};
         if (demo_run(d, "trace", trace, trace_json) != 0) goto out;
     }
 

@@ -229,7 +229,7 @@ static void section_trace(FILE *f, const struct demo_results *r) {
         json_array_foreach(spans, i, s) {
             if (i >= 10) break;
             const char *text = json_string_value(json_object_get(s, "text"));
-            json_t *docs = json_object_get(s, "documents");
+            json_t *docs = json_object_get(s, "docs");
             json_t *d0 = json_is_array(docs) ? json_array_get(docs, 0) : NULL;
             const char *id = json_string_value(json_object_get(d0, "id"));
             fputs("| ", f);
