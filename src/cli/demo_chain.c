@@ -158,14 +158,18 @@ static int run_over_files(struct demo_steps *d, const char *name, const char *co
     return rc;
 }
 
-/* The checkpoint `latest` points at (the trainer writes it last). */
+/* The checkpoint the file run/latest names (the trainer writes it last, with the step folder's name). */
 static int latest_checkpoint(const char *out, char *buf, size_t n) {
-    char link[PATH_MAX];
-    snprintf(link, sizeof link, "%s/run/latest", out);
-    char *real = realpath(link, NULL);
-    if (!real) return olmo_err("%s: no checkpoint was written", link);
-    snprintf(buf, n, "%s", real);
-    free(real);
+    char path[PATH_MAX], name[256] = {0};
+    snprintf(path, sizeof path, "%s/run/latest", out);
+    FILE *f = fopen(path, "r");
+    if (!f) return olmo_err("%s: no checkpoint was written", path);
+    int ok = fgets(name, sizeof name, f) != NULL;
+    fclose(f);
+    name[strcspn(name, "\r\n")] = 0;
+    if (!ok || !name[0] || strchr(name, '/'))
+        return olmo_err("%s: expected the name of a step folder, found \"%s\"", path, name);
+    snprintf(buf, n, "%s/run/%s", out, name);
     return 0;
 }
 
@@ -254,19 +258,19 @@ int demo_run_chain(const struct demo_opts *o) {
     char cloze[DP + 32];
     snprintf(cloze, sizeof cloze, "%s/debian_cloze.jsonl", p->eval_dir);
     if (demo_write_cloze_task(p->heldout_glob, cloze, o->quick ? 40 : 400) != 0) goto out;
-    {
-        const char *names[DEMO_MAX_SOURCES], *files[DEMO_MAX_SOURCES];
-        char held[DEMO_MAX_SOURCES][DP + 64];
-        int nh = 0;
-        for (size_t i = 0; i < r->n_src; i++)
-            if (r->src[i].held_docs > 0) {
-                snprintf(held[nh], sizeof held[nh], "%s/heldout/%s.jsonl.gz", p->out, r->src[i].name);
-                names[nh] = r->src[i].name;
-                files[nh] = held[nh];
-                nh++;
-            }
-        if (demo_write_train_config(p->train_cfg, o->out, &r->size, 0, 1, nh, names, files, cloze) != 0) goto out;
-    }
+    /* the held-out documents of each source that has some (a small source may have none) */
+    const char *held_names[DEMO_MAX_SOURCES], *held_files[DEMO_MAX_SOURCES];
+    char held[DEMO_MAX_SOURCES][DP + 64];
+    int nh = 0;
+    for (size_t i = 0; i < r->n_src; i++)
+        if (r->src[i].held_docs > 0) {
+            snprintf(held[nh], sizeof held[nh], "%s/heldout/%s.jsonl.gz", p->out, r->src[i].name);
+            held_names[nh] = r->src[i].name;
+            held_files[nh] = held[nh];
+            nh++;
+        }
+    if (demo_write_train_config(p->train_cfg, o->out, &r->size, 0, 1, nh, held_names, held_files, cloze) != 0)
+        goto out;
     snprintf(n2, sizeof n2, "%.0f", o->quick ? 0 : 1.5 * o->train_seconds);
     {
         const char *train[] = {"train", p->train_cfg, o->quick ? NULL : "--max-seconds", n2, NULL};
@@ -279,9 +283,13 @@ int demo_run_chain(const struct demo_opts *o) {
         char ppl_json[PATH_MAX], tasks_json[PATH_MAX];
         snprintf(ppl_json, sizeof ppl_json, "%s/ppl.json", p->eval_dir);
         snprintf(tasks_json, sizeof tasks_json, "%s/tasks.json", p->eval_dir);
-        const char *head[] = {"eval", "ppl", "-m", r->checkpoint};
-        const char *tail[] = {"--json", ppl_json};
-        if (run_over_files(d, "eval ppl", head, 4, p->heldout_glob, tail, 2, NULL) != 0) goto out;
+        const char *ppl[DEMO_MAX_SOURCES + 8] = {"eval", "ppl", "-m", r->checkpoint};
+        int k = 4;
+        for (int i = 0; i < nh; i++) ppl[k++] = held_files[i];
+        ppl[k++] = "--json";
+        ppl[k++] = ppl_json;
+        ppl[k] = NULL;
+        if (demo_run(d, "eval ppl", ppl, NULL) != 0) goto out;
         const char *tasks[] = {"eval", "tasks", "-m", r->checkpoint, "--tasks", cloze, "--json", tasks_json, NULL};
         if (demo_run(d, "eval tasks", tasks, NULL) != 0) goto out;
     }
