@@ -280,7 +280,7 @@ TEST(olmoe_bytes_and_q8) {
     uint64_t one_expert = (uint64_t)(3 * d * I * 4);
     CHECK(experts == one_expert * 8 * 2);
     CHECK(per_tok < experts);   /* 2 of 8 experts per layer */
-    struct model_load_opts q8 = {.quant_q8 = 1};
+    struct model_load_opts q8 = {.quant = OLMO_QUANT_Q8};
     double a, b;
     if (run_fixture("olmoe_a", &q8, &a, &b, NULL) != 0) return;
     printf("  olmoe_a --quant q8: worst relative logit error %.2e\n", fmax(a, b));

@@ -105,11 +105,22 @@ static int read_meta(const char *path, const char *token_path, uint64_t base, ui
         lineno++;
         int nf = csv_split(line, f, 16);
         if (lineno == 1) {
-            for (int i = 0; i < nf; i++)
-                for (int k = 0; k < 4; k++)
-                    if (!strcmp(f[i], names[k])) col[k] = i;
-            if (col[0] < 0) { olmo_err("%s:1: header has no 'start' column (expected start,end,id,src,loc)", path); goto done; }
-            continue;
+            /* Dolma writes no header: rows are start,end,id,src,loc (spec dolma §5). A first row whose first
+             * field is not a number is a header naming the columns (any order). */
+            char *e0;
+            if (nf >= 1 && *f[0] && (strtoull(f[0], &e0, 10), !*e0)) {
+                col[0] = 0, col[1] = 2, col[2] = 3, col[3] = 4;
+            } else {
+                for (int i = 0; i < nf; i++)
+                    for (int k = 0; k < 4; k++)
+                        if (!strcmp(f[i], names[k])) col[k] = i;
+                if (col[0] < 0) {
+                    olmo_err("%s:1: expected a row start,end,id,src,loc (Dolma's, no header) or a header with a "
+                             "'start' column, found neither", path);
+                    goto done;
+                }
+                continue;
+            }
         }
         if (nf == 1 && !*f[0]) continue;
         char *end;
