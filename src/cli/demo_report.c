@@ -45,6 +45,7 @@ static void section_steps(FILE *f, const struct demo_results *r, double *cpu_tot
     *joules_total = 0;
     for (int i = 0; i < r->steps.n; i++) {
         const struct demo_step *s = &r->steps.step[i];
+        if (!s->done) continue;   /* the report itself, being written */
         fprintf(f, "| %s | ", s->name);
         if (s->cmdline) {
             fputc('`', f);
@@ -126,6 +127,7 @@ static void section_training(FILE *f, const struct demo_results *r) {
     char *line = NULL;
     size_t cap = 0;
     double first = NAN, last = NAN, tps = 0, mfu = NAN, eval_first = NAN, eval_last = NAN;
+    char eval_key[256] = "";   /* the first in-loop bits-per-byte key seen: one source followed through the run */
     long long steps = 0, tokens = 0, n_tps = 0;
     while (getline(&line, &cap, m) > 0) {
         json_t *j = json_loads(line, 0, NULL);
@@ -144,6 +146,8 @@ static void section_training(FILE *f, const struct demo_results *r) {
         json_t *v;
         json_object_foreach(j, k, v) {
             if (strstr(k, "eval/") == k && strstr(k, "/bits_per_byte") && json_is_number(v)) {
+                if (!eval_key[0]) snprintf(eval_key, sizeof eval_key, "%s", k);
+                if (strcmp(k, eval_key)) continue;
                 if (isnan(eval_first)) eval_first = json_number_value(v);
                 eval_last = json_number_value(v);
             }
@@ -155,8 +159,9 @@ static void section_training(FILE *f, const struct demo_results *r) {
     fprintf(f, "- %lld steps, %lld tokens, %.0f tokens/s on average%s; training loss %.3f -> %.3f.\n", steps, tokens,
             n_tps ? tps / (double)n_tps : 0, isnan(mfu) ? "" : "", first, last);
     if (!isnan(eval_first))
-        fprintf(f, "- Held-out bits per byte during training (in-loop evaluator, first source): %.3f -> %.3f; "
-                   "every evaluation is a line of `run/metrics.jsonl`.\n", eval_first, eval_last);
+        fprintf(f, "- Held-out bits per byte during training (`%s`, in-loop): %.3f -> %.3f; every evaluation "
+                   "is a line of `run/metrics.jsonl`, every source a curve in `run/loss.png`.\n", eval_key, eval_first,
+                eval_last);
     fprintf(f, "- Checkpoint (Hugging Face layout): `%s`\n\n![loss](run/loss.png)\n\n", r->checkpoint);
 }
 
@@ -191,6 +196,7 @@ static void section_eval(FILE *f, const struct demo_results *r) {
         json_t *t;
         json_array_foreach(tl, i, t) {
             const char *name = json_string_value(json_object_get(t, "task"));
+            if (name && strrchr(name, '/')) name = strrchr(name, '/') + 1;   /* a task file: its name */
             const char *metric = json_string_value(json_object_get(t, "primary"));
             json_t *metrics = json_object_get(t, "metrics");
             json_t *stderrs = json_object_get(t, "stderr");

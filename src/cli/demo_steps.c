@@ -89,6 +89,7 @@ static struct demo_step *new_step(struct demo_steps *d, const char *name) {
 static void finish_step(struct demo_step *s, double cpu_s) {
     s->wall_s = olmo_now() - s->wall_s;
     s->cpu_s = cpu_s;
+    s->done = 1;
     double j = demo_rapl_joules();
     s->joules = (s->joules >= 0 && j >= s->joules) ? j - s->joules : -1;
 }

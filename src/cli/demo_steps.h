@@ -13,6 +13,7 @@ struct demo_step {
     char *cmdline;          /* shell-quoted, as printed (owned) */
     double wall_s, cpu_s;   /* cpu_s: user + system time of the step (children, or this process for in-process) */
     double joules;          /* RAPL energy over the step, or -1 when the machine does not expose it */
+    int done;               /* finished: wall_s, cpu_s and joules are the step's (else wall_s is its start) */
 };
 
 struct demo_steps {
