@@ -18,6 +18,8 @@ PKGS=(
   gnuplot-nox                           # loss-curve PNGs
   clang libclang-rt-14-dev              # libFuzzer targets
   python3 valgrind
+  # The main job's corpus (olmo demo): text Debian ships, one Dolma source per package
+  bible-kjv bible-kjv-text dict-gcide dict-jargon dict-devil dict-foldoc fortunes perl-doc
 )
 # Reference tools: PyTorch / NumPy for tests/ref and the PyTorch side of bench/ (only with --ref).
 [ "${1:-}" = "--ref" ] && PKGS+=(python3-torch python3-numpy)

@@ -58,7 +58,7 @@ int demo_size_to_budget(struct demo_size *z, double seconds) {
     double steps = 0.95 * seconds * tps / (double)(z->batch * z->seq);
     z->steps = steps < 40 ? 40 : steps > 20000 ? 20000 : (int)steps;
     z->warmup = z->steps / 20 > 0 ? z->steps / 20 : 1;
-    z->eval_interval = z->steps / 10 > 0 ? z->steps / 10 : 1;
+    z->eval_interval = z->steps / 8 > 0 ? z->steps / 8 : 1;   /* 8 points on the eval curves, ~10 s each */
     return 0;
 }
 
@@ -97,7 +97,7 @@ int demo_write_train_config(const char *path, const char *out, const struct demo
                 z->eval_interval);
         for (int i = 0; i < n_heldout; i++) fprintf(fp, "        %s: [%s]\n", heldout_names[i], heldout_files[i]);
         /* a downstream evaluator's label is the task: a name `olmo eval tasks --list` knows, or a task file */
-        if (task_file) fprintf(fp, "  - label: %s\n    type: downstream\n    limit: 200\n", task_file);
+        if (task_file) fprintf(fp, "  - label: %s\n    type: downstream\n    limit: 100\n", task_file);
     }
     return olmo_atomic_commit(&af);
 }
