@@ -1,10 +1,13 @@
 /* gguf_export.c — a Hugging Face OLMo checkpoint as GGUF (gguf_export.h, docs/gguf.md).
  *
- * Names and keys are llama.cpp's for its "olmo" and "olmo2" architectures: token_embd, blk.N.attn_{q,k,v,output},
- * blk.N.ffn_{gate,up,down}, output (a copy of the embedding when tied), and for OLMo-2 blk.N.attn_{q,k}_norm,
- * blk.N.post_attention_norm, blk.N.post_ffw_norm, output_norm; dims innermost first. llama.cpp runs "olmo" with
+ * Names and keys are llama.cpp's for its "olmo", "olmo2" and "olmoe" architectures: token_embd,
+ * blk.N.attn_{q,k,v,output}, blk.N.ffn_{gate,up,down}, output (a copy of the embedding when tied), and for OLMo-2
+ * blk.N.attn_{q,k}_norm, blk.N.post_attention_norm, blk.N.post_ffw_norm, output_norm; for OLMoE (collect_olmoe)
+ * attn_norm / ffn_norm, the router ffn_gate_inp and the experts stacked as 3-D ffn_{gate,up,down}_exps with
+ * <arch>.expert_count / expert_used_count; dims innermost first. llama.cpp runs "olmo" with
  * the interleaved RoPE (pairs of neighbouring values), HF OLMo-1 with rotate-half, so the q and k rows of each head
- * are permuted as llama.cpp's converter does (row 2i+j of a head <- row j·hd/2+i); "olmo2" uses rotate-half as HF.
+ * are permuted as llama.cpp's converter does (row 2i+j of a head <- row j·hd/2+i); "olmo2" and "olmoe" use
+ * rotate-half as HF.
  * Tokenizer: "gpt2" (byte-level BPE) with every id's string, type (1 normal, 3 control = special added token,
  * 4 user-defined = other added token, 5 unused = an id the tokenizer lacks, written "[PAD<id>]"), the merges as
  * "a b", the config's bos/eos/pad ids, and the pre-tokenizer llama.cpp expects for OLMo's tokenizers: "olmo" for
@@ -38,9 +41,12 @@ int gguf_export_type_parse(const char *s, enum ggml_type *t) {
 struct out_tensor {
     int q4_reference;    /* Q4_0 rounded as llama.cpp's reference quantizer (gguf_export_opts) */
     char name[96];
-    const struct st_tensor *src;
+    const struct st_tensor *src;       /* the source; for stacked experts from a fused tensor, that tensor */
+    const struct st_tensor **experts;  /* stacked experts from per-expert tensors: n_expert of them, else NULL */
     enum ggml_type type;
-    uint64_t rows, cols;
+    uint64_t rows, cols;               /* one matrix (per expert when stacked) */
+    uint64_t n_expert;                 /* > 0: a 3-D stack of n_expert matrices (llama.cpp's *_exps) */
+    uint64_t fused_stride, fused_off;  /* fused source: expert e's row i is source row e·fused_stride + fused_off + i */
     int ndim;
     int permute_heads;   /* > 0: OLMo-1 q/k rows permuted per head of this many heads */
     uint64_t nbytes, offset;
@@ -68,11 +74,17 @@ static void q4_reference_block(const float *v, uint16_t *h, int8_t *q) {
 /* Row r of the output tensor, encoded into buf. 0, or -1 when a block cannot be represented. */
 static int encode_row(const struct out_tensor *o, uint64_t r, uint8_t *buf, float *x) {
     uint64_t src_row = r;
+    const struct st_tensor *src = o->src;
     if (o->permute_heads > 0) {   /* within a head of hd rows: output row 2i+j comes from row j·hd/2+i */
         uint64_t hd = o->rows / (uint64_t)o->permute_heads, h = r / hd, k = r % hd;
         src_row = h * hd + (k % 2) * (hd / 2) + k / 2;
     }
-    for (uint64_t c = 0; c < o->cols; c++) x[c] = src_at(o->src, src_row * o->cols + c);
+    if (o->n_expert > 0) {        /* row r of the stack: row r % rows of expert r / rows */
+        uint64_t e = r / o->rows, i = r % o->rows;
+        if (o->experts) { src = o->experts[e]; src_row = i; }
+        else src_row = e * o->fused_stride + o->fused_off + i;
+    }
+    for (uint64_t c = 0; c < o->cols; c++) x[c] = src_at(src, src_row * o->cols + c);
     switch (o->type) {
     case GGML_TYPE_F32: memcpy(buf, x, o->cols * 4); return 0;
     case GGML_TYPE_F16:
@@ -113,13 +125,42 @@ static int encode_row(const struct out_tensor *o, uint64_t r, uint8_t *buf, floa
     return -1;
 }
 
-static int add(struct out_tensor *o, int *n, const struct st_set *st, const char *hf, const char *gg, enum ggml_type type,
-               int permute_heads) {
+/* The checkpoint tensor hf: F32, BF16 or F16, of ndim dims; shape[] checked where want_shape is non-NULL. */
+static const struct st_tensor *source(const struct st_set *st, const char *hf, int ndim, const int64_t *want_shape) {
     const struct st_tensor *t = st_find(st, hf);
-    if (!t) return olmo_err("tensor %s is missing from the checkpoint", hf);
-    if (t->dtype != ST_F32 && t->dtype != ST_BF16 && t->dtype != ST_F16)
-        return olmo_err("tensor %s: expected F32, BF16 or F16, found %s (export from the unquantized checkpoint)", hf, st_dtype_name(t->dtype));
-    if (t->ndim != 1 && t->ndim != 2) return olmo_err("tensor %s: expected 1 or 2 dims, found %d", hf, t->ndim);
+    if (!t) { olmo_err("tensor %s is missing from the checkpoint", hf); return NULL; }
+    if (t->dtype != ST_F32 && t->dtype != ST_BF16 && t->dtype != ST_F16) {
+        olmo_err("tensor %s: expected F32, BF16 or F16, found %s (export from the unquantized checkpoint)", hf, st_dtype_name(t->dtype));
+        return NULL;
+    }
+    if (ndim ? t->ndim != ndim : t->ndim != 1 && t->ndim != 2) {
+        olmo_err("tensor %s: expected %s dims, found %d", hf, ndim == 3 ? "3" : ndim == 2 ? "2" : "1 or 2", t->ndim);
+        return NULL;
+    }
+    for (int i = 0; want_shape && i < t->ndim; i++)
+        if (t->shape[i] != want_shape[i]) {
+            olmo_err("tensor %s: dim %d is %lld, expected %lld from config.json", hf, i, (long long)t->shape[i], (long long)want_shape[i]);
+            return NULL;
+        }
+    return t;
+}
+
+/* Checks that x's rows split into whole blocks of its type and sets its byte size. */
+static int finish(struct out_tensor *x, const char *hf) {
+    if ((x->type == GGML_TYPE_Q8_0 || x->type == GGML_TYPE_Q4_0) && x->cols % 32)
+        return olmo_err("tensor %s: %s needs rows of a multiple of 32 values, found %llu", hf, ggml_type_name(x->type), (unsigned long long)x->cols);
+    if (x->permute_heads > 0 && x->rows % (uint64_t)(2 * x->permute_heads))
+        return olmo_err("tensor %s: %llu rows do not split into %d heads of even size", hf, (unsigned long long)x->rows, x->permute_heads);
+    x->nbytes = x->rows * (x->n_expert ? x->n_expert : 1) * ggml_type_bytes(x->type, x->cols);
+    return 0;
+}
+
+/* rows, cols > 0: the shape config.json implies ([cols] for a vector), checked; 0: taken as found. */
+static int add(struct out_tensor *o, int *n, const struct st_set *st, const char *hf, const char *gg, enum ggml_type type,
+               int permute_heads, int64_t rows, int64_t cols) {
+    int64_t want[2] = {rows, cols};
+    const struct st_tensor *t = source(st, hf, cols ? (rows ? 2 : 1) : 0, cols ? (rows ? want : want + 1) : NULL);
+    if (!t) return -1;
     struct out_tensor *x = &o[(*n)++];
     snprintf(x->name, sizeof x->name, "%s", gg);
     x->src = t;
@@ -128,12 +169,45 @@ static int add(struct out_tensor *o, int *n, const struct st_set *st, const char
     x->cols = (uint64_t)t->shape[t->ndim - 1];
     x->type = t->ndim == 1 ? GGML_TYPE_F32 : type;
     x->permute_heads = permute_heads;
-    if ((x->type == GGML_TYPE_Q8_0 || x->type == GGML_TYPE_Q4_0) && x->cols % 32)
-        return olmo_err("tensor %s: %s needs rows of a multiple of 32 values, found %llu", hf, ggml_type_name(x->type), (unsigned long long)x->cols);
-    if (permute_heads > 0 && x->rows % (uint64_t)(2 * permute_heads))
-        return olmo_err("tensor %s: %llu rows do not split into %d heads of even size", hf, (unsigned long long)x->rows, permute_heads);
-    x->nbytes = x->rows * ggml_type_bytes(x->type, x->cols);
-    return 0;
+    return finish(x, hf);
+}
+
+/* blk.l.ffn_{gate,up,down}_exps (which = 0, 1, 2): layer l's experts of one kind stacked on a third dimension
+ * (GGUF dims {cols, rows, n_experts}: expert e is the e-th matrix, as llama.cpp's converter stacks them). From
+ * per-expert tensors mlp.experts.E.{gate,up,down}_proj.weight (hub releases; slots gets the n_experts of them) or
+ * the fused mlp.experts.gate_up_proj [E, 2I, d] (per expert gate rows, then up rows) / mlp.experts.down_proj
+ * [E, d, I] of transformers v5 (spec addendum §5). */
+static int add_experts(struct out_tensor *o, int *n, const struct st_set *st, const struct olmo_config *c, int l, int which,
+                       const struct st_tensor **slots, enum ggml_type type) {
+    static const char *proj[] = {"gate_proj", "up_proj", "down_proj"}, *gg[] = {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"};
+    int64_t E = c->n_experts, d = c->d_model, I = c->d_ff, rows = which == 2 ? d : I, cols = which == 2 ? I : d;
+    char hf[160];
+    struct out_tensor *x = &o[*n];
+    memset(x, 0, sizeof *x);
+    snprintf(x->name, sizeof x->name, "blk.%d.%s.weight", l, gg[which]);
+    snprintf(hf, sizeof hf, "model.layers.%d.mlp.experts.%s", l, which == 2 ? "down_proj" : "gate_up_proj");
+    if (st_find(st, hf)) {
+        int64_t want[3] = {E, which == 2 ? d : 2 * I, cols};
+        if (!(x->src = source(st, hf, 3, want))) return -1;
+        x->fused_stride = (uint64_t)want[1];
+        x->fused_off = which == 1 ? (uint64_t)I : 0;
+    } else {
+        int64_t want[2] = {rows, cols};
+        for (int64_t e = 0; e < E; e++) {
+            snprintf(hf, sizeof hf, "model.layers.%d.mlp.experts.%lld.%s.weight", l, (long long)e, proj[which]);
+            if (!(slots[e] = source(st, hf, 2, want)))
+                return olmo_err_prefix("layer %d expert %lld (neither per-expert tensors nor the fused mlp.experts.%s): ",
+                                       l, (long long)e, which == 2 ? "down_proj" : "gate_up_proj");
+        }
+        x->experts = slots;
+    }
+    x->ndim = 3;
+    x->rows = (uint64_t)rows;
+    x->cols = (uint64_t)cols;
+    x->n_expert = (uint64_t)E;
+    x->type = type;
+    (*n)++;
+    return finish(x, x->name);
 }
 
 /* ---- tokenizer ---- */
@@ -281,6 +355,10 @@ static int write_kvs(FILE *f, const struct olmo_config *c, const char *arch, con
         gguf_w_kv_f32(f, KEY("%s.attention.layer_norm_epsilon"), c->norm_eps);
         if (c->clip_qkv > 0) gguf_w_kv_f32(f, KEY("%s.attention.clamp_kqv"), c->clip_qkv);
     } else gguf_w_kv_f32(f, KEY("%s.attention.layer_norm_rms_epsilon"), c->norm_eps);
+    if (c->n_experts > 0) {   /* OLMoE: feed_forward_length above is one expert's width */
+        gguf_w_kv_u32(f, KEY("%s.expert_count"), (uint32_t)c->n_experts);
+        gguf_w_kv_u32(f, KEY("%s.expert_used_count"), (uint32_t)c->top_k);
+    }
 #undef KEY
     gguf_w_kv_str(f, "tokenizer.ggml.model", "gpt2"); n++;
     gguf_w_kv_str(f, "tokenizer.ggml.pre", v->pre); n++;
@@ -306,11 +384,40 @@ static int write_kvs(FILE *f, const struct olmo_config *c, const char *arch, con
     return ferror(f) ? olmo_err("writing the GGUF header failed") : 0;
 }
 
+/* OLMoE (llama.cpp "olmoe"): llama's pre-norm block (attn_norm = input_layernorm, ffn_norm =
+ * post_attention_layernorm), QK-norm over the whole q and k projections (attn_q_norm / attn_k_norm, width
+ * hidden_size), the router as ffn_gate_inp [E, d] kept F32 (as llama.cpp's converter and quantizer keep it: a
+ * rounded router can pick other experts), the experts stacked. Every shape checked against config.json. */
+static int collect_olmoe(struct out_tensor *o, int *n, const struct st_set *st, const struct olmo_config *c,
+                         enum ggml_type type, const struct st_tensor **slots) {
+    int64_t d = c->d_model, V = c->vocab_size, kvd = (int64_t)c->n_kv_heads * c->head_dim;
+    if (add(o, n, st, "model.embed_tokens.weight", "token_embd.weight", type, 0, V, d) ||
+        add(o, n, st, "model.norm.weight", "output_norm.weight", type, 0, 0, d) ||
+        add(o, n, st, c->tie_embeddings ? "model.embed_tokens.weight" : "lm_head.weight", "output.weight", type, 0, V, d))
+        return -1;
+    static const char *map[][2] = {
+        {"self_attn.q_proj", "attn_q"}, {"self_attn.k_proj", "attn_k"}, {"self_attn.v_proj", "attn_v"},
+        {"self_attn.o_proj", "attn_output"}, {"self_attn.q_norm", "attn_q_norm"}, {"self_attn.k_norm", "attn_k_norm"},
+        {"input_layernorm", "attn_norm"}, {"post_attention_layernorm", "ffn_norm"}, {"mlp.gate", "ffn_gate_inp"}};
+    int64_t shape[][2] = {{d, d}, {kvd, d}, {kvd, d}, {d, d}, {0, d}, {0, kvd}, {0, d}, {0, d}, {c->n_experts, d}};
+    for (int l = 0; l < c->n_layers; l++) {
+        for (int i = 0; i < 9; i++) {
+            char hf[128], gg[96];
+            snprintf(hf, sizeof hf, "model.layers.%d.%s.weight", l, map[i][0]);
+            snprintf(gg, sizeof gg, "blk.%d.%s.weight", l, map[i][1]);
+            if (add(o, n, st, hf, gg, i == 8 ? GGML_TYPE_F32 : type, 0, shape[i][0], shape[i][1])) return -1;
+        }
+        for (int w = 0; w < 3; w++)
+            if (add_experts(o, n, st, c, l, w, slots + ((size_t)l * 3 + (size_t)w) * (size_t)c->n_experts, type)) return -1;
+    }
+    return 0;
+}
+
 static int collect(struct out_tensor *o, int *n, const struct st_set *st, const struct olmo_config *c, enum ggml_type type) {
     int olmo1 = c->arch == ARCH_OLMO1;
-    if (add(o, n, st, "model.embed_tokens.weight", "token_embd.weight", type, 0)) return -1;
-    if (!olmo1 && add(o, n, st, "model.norm.weight", "output_norm.weight", type, 0)) return -1;
-    if (add(o, n, st, c->tie_embeddings ? "model.embed_tokens.weight" : "lm_head.weight", "output.weight", type, 0)) return -1;
+    if (add(o, n, st, "model.embed_tokens.weight", "token_embd.weight", type, 0, 0, 0)) return -1;
+    if (!olmo1 && add(o, n, st, "model.norm.weight", "output_norm.weight", type, 0, 0, 0)) return -1;
+    if (add(o, n, st, c->tie_embeddings ? "model.embed_tokens.weight" : "lm_head.weight", "output.weight", type, 0, 0, 0)) return -1;
     static const char *map[][2] = {
         {"self_attn.q_proj", "attn_q"}, {"self_attn.k_proj", "attn_k"}, {"self_attn.v_proj", "attn_v"},
         {"self_attn.o_proj", "attn_output"}, {"mlp.gate_proj", "ffn_gate"}, {"mlp.up_proj", "ffn_up"},
@@ -322,8 +429,26 @@ static int collect(struct out_tensor *o, int *n, const struct st_set *st, const 
             snprintf(hf, sizeof hf, "model.layers.%d.%s.weight", l, map[i][0]);
             snprintf(gg, sizeof gg, "blk.%d.%s.weight", l, map[i][1]);
             int perm = !olmo1 ? 0 : i == 0 ? c->n_heads : i == 1 ? c->n_kv_heads : 0;
-            if (add(o, n, st, hf, gg, type, perm)) return -1;
+            if (add(o, n, st, hf, gg, type, perm, 0, 0)) return -1;
         }
+    return 0;
+}
+
+/* What llama.cpp's "olmoe" graph cannot run, refused rather than written as a file that loads and computes
+ * something else: it has no clamp of q/k/v, never renormalises the top-k weights, sizes attn_k_norm (and
+ * attn_q/attn_output) by hidden_size, so no grouped-query attention and head_dim · heads = hidden_size. The
+ * released OLMoE-1B-7B checkpoints have none of these. */
+static int olmoe_supported(const struct olmo_config *c, const char *dir) {
+    if (c->clip_qkv > 0)
+        return olmo_err("%s: clip_qkv %g: llama.cpp's olmoe architecture does not clamp q/k/v, the GGUF would compute "
+                        "other logits (expected clip_qkv null, as in the released OLMoE)", dir, (double)c->clip_qkv);
+    if (c->norm_topk_prob)
+        return olmo_err("%s: norm_topk_prob true: llama.cpp's olmoe architecture never renormalises the top-k expert "
+                        "weights, the GGUF would compute other logits (expected false, as in the released OLMoE)", dir);
+    if (c->n_kv_heads != c->n_heads || (int64_t)c->n_heads * c->head_dim != c->d_model)
+        return olmo_err("%s: %d query heads, %d key/value heads of %d dims, hidden_size %d: llama.cpp's olmoe architecture "
+                        "expects as many key/value heads as query heads and heads · head_dim = hidden_size", dir,
+                        c->n_heads, c->n_kv_heads, c->head_dim, c->d_model);
     return 0;
 }
 
@@ -335,17 +460,20 @@ int gguf_export_opts(const char *dir, const char *out, enum ggml_type type, cons
     int rc = cfg_path ? hf_config_load(&c, cfg_path) : -1;
     free(cfg_path);
     if (rc) return -1;
-    if (c.arch != ARCH_OLMO1 && c.arch != ARCH_OLMO2)
-        return olmo_err("%s: model_type %s; GGUF export handles olmo and olmo2", dir, hf_model_type(c.arch));
-    const char *arch = c.arch == ARCH_OLMO1 ? "olmo" : "olmo2";
+    if (c.arch != ARCH_OLMO1 && c.arch != ARCH_OLMO2 && c.arch != ARCH_OLMOE)
+        return olmo_err("%s: model_type %s; GGUF export handles olmo, olmo2 and olmoe%s", dir, hf_model_type(c.arch),
+                        c.arch == ARCH_OLMO3 ? " (OLMo-3, with its sliding window and YaRN, is not exported yet)" : "");
+    if (c.arch == ARCH_OLMOE && olmoe_supported(&c, dir)) return -1;
+    const char *arch = c.arch == ARCH_OLMO1 ? "olmo" : c.arch == ARCH_OLMO2 ? "olmo2" : "olmoe";
     struct st_set st;
     if (st_open_dir(&st, dir)) return -1;
     struct vocab v;
-    struct out_tensor *o = olmo_calloc((size_t)(3 + 11 * c.n_layers), sizeof *o);
+    struct out_tensor *o = olmo_calloc((size_t)(3 + 12 * c.n_layers), sizeof *o);
+    const struct st_tensor **slots = c.n_experts > 0 ? olmo_calloc((size_t)c.n_layers * 3 * (size_t)c.n_experts, sizeof *slots) : NULL;
     int n = 0;
     memset(&v, 0, sizeof v);
-    rc = !o ? -1 : opts && opts->synthetic_vocab ? synthetic_vocab(&v, &c) : load_vocab(&v, dir, c.vocab_size);
-    if (rc == 0) rc = collect(o, &n, &st, &c, type);
+    rc = !o || (c.n_experts > 0 && !slots) ? -1 : opts && opts->synthetic_vocab ? synthetic_vocab(&v, &c) : load_vocab(&v, dir, c.vocab_size);
+    if (rc == 0) rc = c.arch == ARCH_OLMOE ? collect_olmoe(o, &n, &st, &c, type, slots) : collect(o, &n, &st, &c, type);
     for (int i = 0; i < n; i++) o[i].q4_reference = opts && opts->q4_reference;
     /* the chat template, when tokenizer_config.json has one */
     json_t *tc = NULL;
@@ -369,7 +497,7 @@ int gguf_export_opts(const char *dir, const char *out, enum ggml_type type, cons
             fwrite(kvbuf, 1, kvlen, af.fp);
             uint64_t off = 0;
             for (int i = 0; i < n; i++) {
-                uint64_t dims[2] = {o[i].cols, o[i].rows};
+                uint64_t dims[3] = {o[i].cols, o[i].rows, o[i].n_expert};
                 o[i].offset = off;
                 gguf_w_tensor_info(af.fp, o[i].name, (uint32_t)o[i].ndim, dims, o[i].type, off);
                 off += (o[i].nbytes + GGUF_DEFAULT_ALIGN - 1) / GGUF_DEFAULT_ALIGN * GGUF_DEFAULT_ALIGN;
@@ -384,8 +512,8 @@ int gguf_export_opts(const char *dir, const char *out, enum ggml_type type, cons
     float *x = rc == 0 ? olmo_malloc(maxcols * 4) : NULL;
     if (rc == 0 && (!row || !x)) rc = -1;
     for (int i = 0; i < n && rc == 0; i++) {
-        uint64_t rb = o[i].nbytes / o[i].rows;
-        for (uint64_t r = 0; r < o[i].rows && rc == 0; r++) {
+        uint64_t rows = o[i].rows * (o[i].n_expert ? o[i].n_expert : 1), rb = o[i].nbytes / rows;
+        for (uint64_t r = 0; r < rows && rc == 0; r++) {
             if (encode_row(&o[i], r, row, x)) rc = olmo_err("tensor %s row %llu: a block's scale does not fit fp16 or a value is not finite", o[i].name, (unsigned long long)r);
             else fwrite(row, 1, rb, af.fp);
         }
@@ -401,6 +529,7 @@ int gguf_export_opts(const char *dir, const char *out, enum ggml_type type, cons
     if (tc) json_decref(tc);
     free_vocab(&v);
     free(o);
+    free(slots);
     st_close(&st);
     return rc == 0 ? 0 : olmo_err_prefix("exporting %s to %s: ", dir, out);
 }

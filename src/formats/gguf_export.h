@@ -1,12 +1,14 @@
-/* gguf_export.h — `olmo export gguf`: a Hugging Face OLMo-1 / OLMo-2 checkpoint as one GGUF file that llama.cpp
- * and Ollama run (docs/gguf.md). */
+/* gguf_export.h — `olmo export gguf`: a Hugging Face OLMo-1 / OLMo-2 / OLMoE checkpoint as one GGUF file that
+ * llama.cpp and Ollama run (docs/gguf.md). */
 #ifndef OLMO_FORMATS_GGUF_EXPORT_H
 #define OLMO_FORMATS_GGUF_EXPORT_H
 
 #include "formats/gguf.h"
 
 /* Writes dir (config.json, *.safetensors, tokenizer.json, optional tokenizer_config.json) to out atomically,
- * matrices as `type` (F16, BF16, Q8_0 or Q4_0; norm vectors always F32). 0, or -1 with olmo_err. */
+ * matrices as `type` (F16, BF16, Q8_0 or Q4_0; norm vectors and the OLMoE router always F32). OLMoE checkpoints
+ * that llama.cpp's "olmoe" cannot run as HF does (clip_qkv, norm_topk_prob, grouped-query attention) are refused.
+ * 0, or -1 with olmo_err. */
 int gguf_export(const char *dir, const char *out, enum ggml_type type);
 
 /* For the benchmark peer (bench/peer_gguf.c), which converts random checkpoints that have no tokenizer and must
