@@ -10,8 +10,12 @@
 #   3. tokenization: llama.cpp with the GGUF's tokenizer encodes a wikitext excerpt to exactly the ids of
 #      `olmo tokenizer encode` — for the fixture's GPT-NeoX-style tokenizer ("olmo" pre-tokenizer) and for the
 #      real OLMo-2 dolma2 tokenizer ("dbrx"), exported with a random 1-layer model of its vocabulary size;
-#   4. the CLI refuses an unknown --type and a missing -o (always runs).
-# Parts 1-3 need node and the peer (bench/llama_cpp_peer.sh --install-only); without it they SKIP saying so.
+#   4. the CLI refuses an unknown --type and a missing -o, and an OLMoE checkpoint llama.cpp's olmoe cannot run
+#      (olmoe_b: clip_qkv, norm_topk_prob, GQA) with the reason (always runs);
+#   5. OLMoE (tests/fixtures/olmo3_olmoe, synthetic tokenizer as in 2): the per-expert checkpoint as bf16 and the
+#      fused-expert one as f16 give olmo.c's logits in llama.cpp's "olmoe" within 2 %; q4_0 against olmo.c --quant q4
+#      within 35 % with the same next token (as in 1). tests/test_gguf_olmoe.c checks the same files without the peer.
+# Parts 1-3 and 5 need node and the peer (bench/llama_cpp_peer.sh --install-only); without it they SKIP saying so.
 set -u
 F=tests/fixtures/model B=${OLMO_BUILD:-build}/bench T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 export OLMO_PEER_DIR=${OLMO_PEER_DIR:-$PWD/bench/peers}
@@ -20,10 +24,13 @@ if "$OLMO" export gguf -m "$F/olmo2_gen" -o "$T/x.gguf" --type q5_k 2>"$T/e" || 
   echo "FAIL export_gguf_unknown_type: $(cat "$T/e")"; else echo "PASS export_gguf_unknown_type"; fi
 if "$OLMO" export gguf -m "$F/olmo2_gen" 2>"$T/e" || ! grep -q "required" "$T/e"; then
   echo "FAIL export_gguf_missing_output: $(cat "$T/e")"; else echo "PASS export_gguf_missing_output"; fi
+if "$OLMO" export gguf -m tests/fixtures/olmo3_olmoe/olmoe_b -o "$T/x.gguf" 2>"$T/e" || ! grep -q "clip_qkv 1.5: llama.cpp's olmoe" "$T/e" || [ -e "$T/x.gguf" ]; then
+  echo "FAIL export_gguf_olmoe_refuses_clip_qkv: $(cat "$T/e")"; else echo "PASS export_gguf_olmoe_refuses_clip_qkv"; fi
 
 if ! command -v node >/dev/null || [ ! -f "$OLMO_PEER_DIR/node_modules/node-llama-cpp/package.json" ]; then
   for t in export_gguf_olmo2_logits_in_llama_cpp export_gguf_q4_0_logits export_gguf_olmo1_logits_in_llama_cpp \
-           export_gguf_tokenizer_olmo export_gguf_tokenizer_dolma2; do
+           export_gguf_tokenizer_olmo export_gguf_tokenizer_dolma2 export_gguf_olmoe_logits_in_llama_cpp \
+           export_gguf_olmoe_fused_f16_logits export_gguf_olmoe_q4_0_logits; do
     echo "SKIP $t: the llama.cpp peer is not installed (bench/llama_cpp_peer.sh --install-only)"
   done
   exit 0
@@ -48,13 +55,26 @@ agree export_gguf_olmo2_logits_in_llama_cpp "$F/olmo2_gen" "$T/g.gguf" 0.02
 "$OLMO" export gguf -m "$F/olmo2_gen" -o "$T/g4.gguf" --type q4_0 2>/dev/null
 agree export_gguf_q4_0_logits "$F/olmo2_gen" "$T/g4.gguf" 0.35 q4
 
-mkdir -p "$T/o1"
-cp "$F/olmo1_f32_tied_clip/config.json" "$F/olmo1_f32_tied_clip/model.safetensors" "$T/o1/"
-V1=$(sed -n 's/.*"vocab_size": *\([0-9]*\).*/\1/p' "$T/o1/config.json")
-awk -v v="$V1" 'BEGIN { printf "{\"added_tokens\":[],\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true},\"model\":{\"type\":\"BPE\",\"merges\":[],\"vocab\":{";
-  for (i = 0; i < v; i++) printf "%s\"t%d\":%d", i ? "," : "", i, i; print "}}}" }' > "$T/o1/tokenizer.json"
+with_tokenizer() {   # src_dir dst_dir: config + weights, and a GPT-NeoX-style tokenizer of one string per id
+  mkdir -p "$2"
+  cp "$1/config.json" "$1/model.safetensors" "$2/"
+  local v
+  v=$(sed -n 's/.*"vocab_size": *\([0-9]*\).*/\1/p' "$2/config.json")
+  awk -v v="$v" 'BEGIN { printf "{\"added_tokens\":[],\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true},\"model\":{\"type\":\"BPE\",\"merges\":[],\"vocab\":{";
+    for (i = 0; i < v; i++) printf "%s\"t%d\":%d", i ? "," : "", i, i; print "}}}" }' > "$2/tokenizer.json"
+}
+with_tokenizer "$F/olmo1_f32_tied_clip" "$T/o1"
 "$OLMO" export gguf -m "$T/o1" -o "$T/o1.gguf" --type bf16 2>/dev/null
 agree export_gguf_olmo1_logits_in_llama_cpp "$T/o1" "$T/o1.gguf" 0.02
+
+with_tokenizer tests/fixtures/olmo3_olmoe/olmoe_a "$T/oe"
+with_tokenizer tests/fixtures/olmo3_olmoe/olmoe_fused "$T/oef"
+"$OLMO" export gguf -m "$T/oe" -o "$T/oe.gguf" --type bf16 2>/dev/null
+agree export_gguf_olmoe_logits_in_llama_cpp "$T/oe" "$T/oe.gguf" 0.02
+"$OLMO" export gguf -m "$T/oef" -o "$T/oef.gguf" --type f16 2>/dev/null
+agree export_gguf_olmoe_fused_f16_logits "$T/oef" "$T/oef.gguf" 0.02
+"$OLMO" export gguf -m "$T/oe" -o "$T/oe4.gguf" --type q4_0 2>/dev/null
+agree export_gguf_olmoe_q4_0_logits "$T/oe" "$T/oe4.gguf" 0.35 q4
 
 head -c 3000 ../shared/data/corpora/wikitext2/wiki.test.raw.noblank.txt > "$T/text.txt" 2>/dev/null || printf 'Hello world, 12345 tokens!\n  Twice.' > "$T/text.txt"
 tok_check() {   # name dir
