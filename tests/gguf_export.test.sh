@@ -9,7 +9,8 @@
 #      give olmo.c's logits in llama.cpp within 2 %;
 #   3. tokenization: llama.cpp with the GGUF's tokenizer encodes a wikitext excerpt to exactly the ids of
 #      `olmo tokenizer encode` — for the fixture's GPT-NeoX-style tokenizer ("olmo" pre-tokenizer) and for the
-#      real OLMo-2 dolma2 tokenizer ("dbrx"), exported with a random 1-layer model of its vocabulary size;
+#      real OLMo-2 dolma2 tokenizer ("dbrx") and OLMoE's gpt-neox-olmo-dolma-v1_5 ("olmo"), each exported with a
+#      random 1-layer model (olmo2 / olmoe) of its vocabulary size;
 #   4. the CLI refuses an unknown --type and a missing -o, and an OLMoE checkpoint llama.cpp's olmoe cannot run
 #      (olmoe_b: clip_qkv, norm_topk_prob, GQA) with the reason (always runs);
 #   5. OLMoE (tests/fixtures/olmo3_olmoe, synthetic tokenizer as in 2): the per-expert checkpoint as bf16 and the
@@ -30,7 +31,7 @@ if "$OLMO" export gguf -m tests/fixtures/olmo3_olmoe/olmoe_b -o "$T/x.gguf" 2>"$
 if ! command -v node >/dev/null || [ ! -f "$OLMO_PEER_DIR/node_modules/node-llama-cpp/package.json" ]; then
   for t in export_gguf_olmo2_logits_in_llama_cpp export_gguf_q4_0_logits export_gguf_olmo1_logits_in_llama_cpp \
            export_gguf_tokenizer_olmo export_gguf_tokenizer_dolma2 export_gguf_olmoe_logits_in_llama_cpp \
-           export_gguf_olmoe_fused_f16_logits export_gguf_olmoe_q4_0_logits; do
+           export_gguf_olmoe_fused_f16_logits export_gguf_olmoe_q4_0_logits export_gguf_tokenizer_olmoe; do
     echo "SKIP $t: the llama.cpp peer is not installed (bench/llama_cpp_peer.sh --install-only)"
   done
   exit 0
@@ -86,22 +87,29 @@ tok_check() {   # name dir
   else echo "FAIL $1: olmo ${a:0:120} vs llama.cpp ${b:0:120}"; fi
 }
 tok_check export_gguf_tokenizer_olmo "$F/olmo2_gen"
-DOLMA2=../shared/data/tokenizers/allenai_dolma2.json
-if [ -f "$DOLMA2" ] && command -v python3 >/dev/null; then
-  mkdir -p "$T/d2"
-  cp "$DOLMA2" "$T/d2/tokenizer.json"
-  python3 - "$T/d2" <<'PY'
+# random_model DIR ARCH VOCAB EOS PAD: a 1-layer model of ARCH (olmo2 or olmoe) and the tokenizer's vocabulary size
+random_model() {
+  python3 - "$@" <<'PY'
 import json, struct, sys, random
-d = sys.argv[1]; V, D, I = 100352, 32, 64
-cfg = {"architectures": ["Olmo2ForCausalLM"], "model_type": "olmo2", "hidden_size": D, "intermediate_size": I,
-       "num_attention_heads": 2, "num_key_value_heads": 2, "num_hidden_layers": 1, "vocab_size": V,
-       "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 500000.0, "tie_word_embeddings": False,
-       "eos_token_id": 100257, "pad_token_id": 100277, "bos_token_id": None}
+d, arch, V, eos, pad = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+D, I, E = 32, 64, 4
+cfg = {"architectures": ["Olmo2ForCausalLM" if arch == "olmo2" else "OlmoeForCausalLM"], "model_type": arch,
+       "hidden_size": D, "intermediate_size": I, "num_attention_heads": 2, "num_key_value_heads": 2, "num_hidden_layers": 1,
+       "vocab_size": V, "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 500000.0,
+       "tie_word_embeddings": False, "eos_token_id": eos, "pad_token_id": pad, "bos_token_id": None}
+layer = [("self_attn.q_proj", [D, D]), ("self_attn.k_proj", [D, D]), ("self_attn.v_proj", [D, D]), ("self_attn.o_proj", [D, D]),
+         ("self_attn.q_norm", [D]), ("self_attn.k_norm", [D])]
+if arch == "olmo2":
+    layer += [("mlp.gate_proj", [I, D]), ("mlp.up_proj", [I, D]), ("mlp.down_proj", [D, I]),
+              ("post_attention_layernorm", [D]), ("post_feedforward_layernorm", [D])]
+else:
+    cfg.update({"num_experts": E, "num_experts_per_tok": 2, "norm_topk_prob": False, "clip_qkv": None})
+    layer += [("input_layernorm", [D]), ("post_attention_layernorm", [D]), ("mlp.gate", [E, D])]
+    for e in range(E):
+        layer += [("mlp.experts.%d.gate_proj" % e, [I, D]), ("mlp.experts.%d.up_proj" % e, [I, D]), ("mlp.experts.%d.down_proj" % e, [D, I])]
 json.dump(cfg, open(d + "/config.json", "w"))
 shapes = {"model.embed_tokens.weight": [V, D], "lm_head.weight": [V, D], "model.norm.weight": [D]}
-for n, s in [("self_attn.q_proj", [D, D]), ("self_attn.k_proj", [D, D]), ("self_attn.v_proj", [D, D]), ("self_attn.o_proj", [D, D]),
-             ("mlp.gate_proj", [I, D]), ("mlp.up_proj", [I, D]), ("mlp.down_proj", [D, I]), ("self_attn.q_norm", [D]),
-             ("self_attn.k_norm", [D]), ("post_attention_layernorm", [D]), ("post_feedforward_layernorm", [D])]:
+for n, s in layer:
     shapes["model.layers.0.%s.weight" % n] = s
 hdr, off, blobs = {}, 0, []
 rnd = random.Random(1)
@@ -115,7 +123,17 @@ for n in sorted(shapes):
 h = json.dumps(hdr).encode(); h += b" " * (-len(h) % 8)
 open(d + "/model.safetensors", "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 PY
-  tok_check export_gguf_tokenizer_dolma2 "$T/d2"
-else
-  echo "SKIP export_gguf_tokenizer_dolma2: $DOLMA2 or python3 not available"
-fi
+}
+TOKS=../shared/data/tokenizers
+for case in "dolma2 allenai_dolma2.json olmo2 100352 100257 100277" \
+            "olmoe allenai_gpt-neox-olmo-dolma-v1_5.json olmoe 50304 50279 1"; do
+  set -- $case
+  if [ -f "$TOKS/$2" ] && command -v python3 >/dev/null; then
+    mkdir -p "$T/$1"
+    cp "$TOKS/$2" "$T/$1/tokenizer.json"
+    random_model "$T/$1" "$3" "$4" "$5" "$6"
+    tok_check "export_gguf_tokenizer_$1" "$T/$1"
+  else
+    echo "SKIP export_gguf_tokenizer_$1: $TOKS/$2 or python3 not available"
+  fi
+done
