@@ -11,12 +11,17 @@
 #      `olmo tokenizer encode` — for the fixture's GPT-NeoX-style tokenizer ("olmo" pre-tokenizer) and for the
 #      real OLMo-2 dolma2 tokenizer ("dbrx") and OLMoE's gpt-neox-olmo-dolma-v1_5 ("olmo"), each exported with a
 #      random 1-layer model (olmo2 / olmoe) of its vocabulary size;
-#   4. the CLI refuses an unknown --type and a missing -o, and an OLMoE checkpoint llama.cpp's olmoe cannot run
-#      (olmoe_b: clip_qkv, norm_topk_prob, GQA) with the reason (always runs);
+#   4. the CLI refuses an unknown --type and a missing -o, an OLMoE checkpoint llama.cpp's olmoe cannot run
+#      (olmoe_b: clip_qkv, norm_topk_prob, GQA) and an OLMo-3 one whose sliding layers have their own θ (olmo3_c),
+#      with the reason (always runs);
 #   5. OLMoE (tests/fixtures/olmo3_olmoe, synthetic tokenizer as in 2): the per-expert checkpoint as bf16 and the
 #      fused-expert one as f16 give olmo.c's logits in llama.cpp's "olmoe" within 2 %; q4_0 against olmo.c --quant q4
-#      within 35 % with the same next token (as in 1). tests/test_gguf_olmoe.c checks the same files without the peer.
-# Parts 1-3 and 5 need node and the peer (bench/llama_cpp_peer.sh --install-only); without it they SKIP saying so.
+#      within 35 % with the same next token (as in 1). tests/test_gguf_olmoe.c checks the same files without the peer;
+#   6. OLMo-3 (as llama.cpp's olmo2 with sliding-window layers): olmo3_a (YaRN, rope_scaling) over 300 tokens — past
+#      the window of 8 and original_max_position_embeddings 256 —, olmo3_b (rope_parameters) and olmo3_c (layers
+#      full, sliding, sliding, full; GQA; its sliding θ set to the full one) within 2 % (tests/test_gguf_olmo3.c
+#      checks the keys without the peer).
+# Parts 1-3, 5 and 6 need node and the peer (bench/llama_cpp_peer.sh --install-only); without it they SKIP saying so.
 set -u
 F=tests/fixtures/model B=${OLMO_BUILD:-build}/bench T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 export OLMO_PEER_DIR=${OLMO_PEER_DIR:-$PWD/bench/peers}
@@ -27,23 +32,26 @@ if "$OLMO" export gguf -m "$F/olmo2_gen" 2>"$T/e" || ! grep -q "required" "$T/e"
   echo "FAIL export_gguf_missing_output: $(cat "$T/e")"; else echo "PASS export_gguf_missing_output"; fi
 if "$OLMO" export gguf -m tests/fixtures/olmo3_olmoe/olmoe_b -o "$T/x.gguf" 2>"$T/e" || ! grep -q "clip_qkv 1.5: llama.cpp's olmoe" "$T/e" || [ -e "$T/x.gguf" ]; then
   echo "FAIL export_gguf_olmoe_refuses_clip_qkv: $(cat "$T/e")"; else echo "PASS export_gguf_olmoe_refuses_clip_qkv"; fi
+if "$OLMO" export gguf -m tests/fixtures/olmo3_olmoe/olmo3_c -o "$T/x.gguf" 2>"$T/e" || ! grep -q "sliding layers use rope_theta 10000" "$T/e" || [ -e "$T/x.gguf" ]; then
+  echo "FAIL export_gguf_olmo3_refuses_sliding_theta: $(cat "$T/e")"; else echo "PASS export_gguf_olmo3_refuses_sliding_theta"; fi
 
 if ! command -v node >/dev/null || [ ! -f "$OLMO_PEER_DIR/node_modules/node-llama-cpp/package.json" ]; then
   for t in export_gguf_olmo2_logits_in_llama_cpp export_gguf_q4_0_logits export_gguf_olmo1_logits_in_llama_cpp \
            export_gguf_tokenizer_olmo export_gguf_tokenizer_dolma2 export_gguf_olmoe_logits_in_llama_cpp \
-           export_gguf_olmoe_fused_f16_logits export_gguf_olmoe_q4_0_logits export_gguf_tokenizer_olmoe; do
+           export_gguf_olmoe_fused_f16_logits export_gguf_olmoe_q4_0_logits export_gguf_tokenizer_olmoe \
+           export_gguf_olmo3_yarn_swa_logits export_gguf_olmo3_rope_parameters_logits export_gguf_olmo3_pattern_gqa_logits; do
     echo "SKIP $t: the llama.cpp peer is not installed (bench/llama_cpp_peer.sh --install-only)"
   done
   exit 0
 fi
 
-agree() {   # name dir gguf tol [olmo quant]
-  local name=$1 dir=$2 gguf=$3 tol=$4 q=${5:-none}
+agree() {   # name dir gguf tol [olmo quant [tokens [prefill]]]
+  local name=$1 dir=$2 gguf=$3 tol=$4 q=${5:-none} nt=${6:-12} np=${7:-8}
   local V IDS
   V=$(sed -n 's/.*"vocab_size": *\([0-9]*\).*/\1/p' "$dir/config.json")
-  IDS=$(awk -v v="$V" 'BEGIN { for (i = 0; i < 12; i++) printf "%s%d", i ? "," : "", (i * 37 + 5) % v }')
-  if "$B/peer_logits" "$dir" "$T/o.f32" --tokens "$IDS" --prefill 8 --quant "$q" >/dev/null 2>"$T/e1" &&
-     node bench/llama_peer.mjs logits "$gguf" "$T/l.f32" --tokens "$IDS" --prefill 8 --threads 1 >/dev/null 2>"$T/e2" &&
+  IDS=$(awk -v v="$V" -v n="$nt" 'BEGIN { for (i = 0; i < n; i++) printf "%s%d", i ? "," : "", (i * 37 + 5) % v }')
+  if "$B/peer_logits" "$dir" "$T/o.f32" --tokens "$IDS" --prefill "$np" --quant "$q" >/dev/null 2>"$T/e1" &&
+     node bench/llama_peer.mjs logits "$gguf" "$T/l.f32" --tokens "$IDS" --prefill "$np" --threads 1 >/dev/null 2>"$T/e2" &&
      node bench/peer_compare.mjs compare "$T/o.f32" "$T/l.f32" --vocab "$V" --names olmo.c,llama.cpp --tol "$tol" > "$T/cmp"; then
     echo "PASS $name: $(tail -1 "$T/cmp" | sed 's/.*max |diff|/max |diff|/')"
   else
@@ -76,6 +84,19 @@ agree export_gguf_olmoe_logits_in_llama_cpp "$T/oe" "$T/oe.gguf" 0.02
 agree export_gguf_olmoe_fused_f16_logits "$T/oef" "$T/oef.gguf" 0.02
 "$OLMO" export gguf -m "$T/oe" -o "$T/oe4.gguf" --type q4_0 2>/dev/null
 agree export_gguf_olmoe_q4_0_logits "$T/oe" "$T/oe4.gguf" 0.35 q4
+
+# OLMo-3 (llama.cpp's olmo2 with sliding-window layers): 300 tokens, past the window (8) and past
+# original_max_position_embeddings (256); olmo3_c with its sliding θ made equal to the full one (layers f,s,s,f, GQA)
+with_tokenizer tests/fixtures/olmo3_olmoe/olmo3_a "$T/o3a"
+with_tokenizer tests/fixtures/olmo3_olmoe/olmo3_b "$T/o3b"
+with_tokenizer tests/fixtures/olmo3_olmoe/olmo3_c "$T/o3c"
+sed -i 's/"rope_theta": 10000.0/"rope_theta": 500000.0/' "$T/o3c/config.json"
+"$OLMO" export gguf -m "$T/o3a" -o "$T/o3a.gguf" --type f16 2>/dev/null
+agree export_gguf_olmo3_yarn_swa_logits "$T/o3a" "$T/o3a.gguf" 0.02 none 300 280
+"$OLMO" export gguf -m "$T/o3b" -o "$T/o3b.gguf" --type f16 2>/dev/null
+agree export_gguf_olmo3_rope_parameters_logits "$T/o3b" "$T/o3b.gguf" 0.02 none 40 20
+"$OLMO" export gguf -m "$T/o3c" -o "$T/o3c.gguf" --type bf16 2>/dev/null
+agree export_gguf_olmo3_pattern_gqa_logits "$T/o3c" "$T/o3c.gguf" 0.02 none 40 20
 
 head -c 3000 ../shared/data/corpora/wikitext2/wiki.test.raw.noblank.txt > "$T/text.txt" 2>/dev/null || printf 'Hello world, 12345 tokens!\n  Twice.' > "$T/text.txt"
 tok_check() {   # name dir

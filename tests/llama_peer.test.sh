@@ -24,7 +24,7 @@ fi
 # a refused conversion: message, non-zero status, nothing written
 if "$B/peer_gguf" "$F/llama_f32_gqa" "$T/x.gguf" 2>"$T/err"; then
   echo "FAIL peer_gguf converted a llama checkpoint"
-elif grep -q "handles olmo, olmo2 and olmoe" "$T/err" && ! ls "$T"/x.gguf* >/dev/null 2>&1; then
+elif grep -q "handles olmo, olmo2, olmo3 and olmoe" "$T/err" && ! ls "$T"/x.gguf* >/dev/null 2>&1; then
   echo "PASS peer_gguf refuses model_type llama with a message and leaves no file"
 else
   echo "FAIL peer_gguf refusal: message '$(cat "$T/err")', files: $(ls "$T")"

@@ -205,7 +205,7 @@ TEST(gguf_export_refuses_other_models) {
     char out[512];
     snprintf(out, sizeof out, "%s/x.gguf", th_tmpdir());
     CHECK(gguf_export(FIX "llama_f32_gqa", out, GGML_TYPE_F16) == -1);
-    CHECK_MSG(strstr(olmo_errmsg(), "olmo, olmo2 and olmoe"), "%s", olmo_errmsg());
+    CHECK_MSG(strstr(olmo_errmsg(), "olmo, olmo2, olmo3 and olmoe"), "%s", olmo_errmsg());
     CHECK(gguf_export(FIX "olmo2_f32_gqa", out, GGML_TYPE_F16) == -1);   /* no tokenizer.json */
     CHECK_MSG(strstr(olmo_errmsg(), "tokenizer.json"), "%s", olmo_errmsg());
     CHECK(!olmo_file_exists(out));

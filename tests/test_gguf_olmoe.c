@@ -7,7 +7,7 @@
  *     its own HF tensor (f16/bf16 within their rounding, q8_0 within half a step, q4_0 equal to olmo.c's q4 block);
  *   - the fused-expert checkpoint (transformers v5's gate_up_proj / down_proj) gives byte-identical tensors;
  *   - refused with a message naming the cause: clip_qkv, norm_topk_prob, grouped-query attention (llama.cpp's
- *     olmoe runs none of them), a router of the wrong shape, OLMo-3. */
+ *     olmoe runs none of them), a router or an expert of the wrong shape. */
 #include "harness.h"
 #include "base/error.h"
 #include "base/file.h"
@@ -208,8 +208,6 @@ TEST(gguf_olmoe_refusals) {
     snprintf(out, sizeof out, "%s/x.gguf", th_tmpdir());
     CHECK(gguf_export_opts(FIX "olmoe_b", out, GGML_TYPE_F16, &synth) == -1);   /* clip_qkv 1.5, norm_topk_prob, GQA */
     CHECK_MSG(strstr(olmo_errmsg(), "clip_qkv 1.5"), "%s", olmo_errmsg());
-    CHECK(gguf_export_opts(FIX "olmo3_a", out, GGML_TYPE_F16, &synth) == -1);
-    CHECK_MSG(strstr(olmo_errmsg(), "model_type olmo3") && strstr(olmo_errmsg(), "OLMo-3"), "%s", olmo_errmsg());
     CHECK(!olmo_file_exists(out));
     const char *m = export_edited("\"norm_topk_prob\": false", "\"norm_topk_prob\": true");
     CHECK_MSG(strstr(m, "norm_topk_prob true"), "%s", m);

@@ -12,9 +12,9 @@ static const char *usage_line = "usage: olmo export gguf -m DIR -o MODEL.gguf [-
 
 int cmd_export(int argc, char **argv) {
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        printf("%s\nWrites the OLMo-1, OLMo-2 or OLMoE checkpoint in DIR (config.json, safetensors, tokenizer.json) as one\n"
-               "GGUF file in llama.cpp's \"olmo\" / \"olmo2\" / \"olmoe\" layout, tokenizer and chat template included\n"
-               "(docs/gguf.md).\n\n"
+        printf("%s\nWrites the OLMo-1, OLMo-2, OLMo-3 or OLMoE checkpoint in DIR (config.json, safetensors, tokenizer.json)\n"
+               "as one GGUF file in llama.cpp's \"olmo\" / \"olmo2\" (OLMo-2 and OLMo-3) / \"olmoe\" layout, tokenizer and\n"
+               "chat template included (docs/gguf.md).\n\n"
                "  -m, --model DIR   source checkpoint (F32, BF16 or F16 safetensors)\n"
                "  -o FILE           the .gguf to write (atomically)\n"
                "  --type T          matrices as f16, bf16 (default), q8_0 or q4_0 (q4_0 with olmo.c's least-squares\n"

@@ -4,7 +4,8 @@
  * blk.N.attn_{q,k,v,output}, blk.N.ffn_{gate,up,down}, output (a copy of the embedding when tied), and for OLMo-2
  * blk.N.attn_{q,k}_norm, blk.N.post_attention_norm, blk.N.post_ffw_norm, output_norm; for OLMoE (collect_olmoe)
  * attn_norm / ffn_norm, the router ffn_gate_inp and the experts stacked as 3-D ffn_{gate,up,down}_exps with
- * <arch>.expert_count / expert_used_count; dims innermost first. llama.cpp runs "olmo" with
+ * <arch>.expert_count / expert_used_count; OLMo-3 is llama.cpp's "olmo2" plus sliding-window keys and YaRN
+ * (olmo3_supported); dims innermost first. llama.cpp runs "olmo" with
  * the interleaved RoPE (pairs of neighbouring values), HF OLMo-1 with rotate-half, so the q and k rows of each head
  * are permuted as llama.cpp's converter does (row 2i+j of a head <- row j·hd/2+i); "olmo2" and "olmoe" use
  * rotate-half as HF.
@@ -350,11 +351,25 @@ static int write_kvs(FILE *f, const struct olmo_config *c, const char *arch, con
     gguf_w_kv_u32(f, KEY("%s.attention.head_count"), (uint32_t)c->n_heads);
     gguf_w_kv_u32(f, KEY("%s.attention.head_count_kv"), (uint32_t)c->n_kv_heads);
     gguf_w_kv_u32(f, KEY("%s.rope.dimension_count"), (uint32_t)c->head_dim);
-    gguf_w_kv_f32(f, KEY("%s.rope.freq_base"), c->rope_theta);
+    gguf_w_kv_f32(f, KEY("%s.rope.freq_base"), c->arch == ARCH_OLMO3 ? c->rope_full.theta : c->rope_theta);
     if (c->arch == ARCH_OLMO1) {
         gguf_w_kv_f32(f, KEY("%s.attention.layer_norm_epsilon"), c->norm_eps);
         if (c->clip_qkv > 0) gguf_w_kv_f32(f, KEY("%s.attention.clamp_kqv"), c->clip_qkv);
     } else gguf_w_kv_f32(f, KEY("%s.attention.layer_norm_rms_epsilon"), c->norm_eps);
+    if (c->arch == ARCH_OLMO3) {   /* llama.cpp runs OLMo-3 as "olmo2" with sliding-window layers (olmo3_supported) */
+        gguf_w_kv_u32(f, KEY("%s.attention.sliding_window"), (uint32_t)c->sliding_window);
+        gguf_w_kv_array(f, KEY("%s.attention.sliding_window_pattern"), GGUF_T_BOOL, (uint64_t)c->n_layers);
+        for (int l = 0; l < c->n_layers; l++) fputc(c->layer_sliding[l] ? 1 : 0, f);
+        gguf_w_kv_f32(f, KEY("%s.rope.freq_base_swa"), c->rope_sliding.theta);
+        const struct olmo_rope *r = &c->rope_full;
+        if (r->yarn) {
+            gguf_w_kv_str(f, KEY("%s.rope.scaling.type"), "yarn");
+            gguf_w_kv_f32(f, KEY("%s.rope.scaling.factor"), r->factor);
+            gguf_w_kv_u32(f, KEY("%s.rope.scaling.original_context_length"), (uint32_t)r->orig_max_pos);
+            gguf_w_kv_f32(f, KEY("%s.rope.scaling.yarn_beta_fast"), r->beta_fast);
+            gguf_w_kv_f32(f, KEY("%s.rope.scaling.yarn_beta_slow"), r->beta_slow);
+        }
+    }
     if (c->n_experts > 0) {   /* OLMoE: feed_forward_length above is one expert's width */
         gguf_w_kv_u32(f, KEY("%s.expert_count"), (uint32_t)c->n_experts);
         gguf_w_kv_u32(f, KEY("%s.expert_used_count"), (uint32_t)c->top_k);
@@ -452,6 +467,25 @@ static int olmoe_supported(const struct olmo_config *c, const char *dir) {
     return 0;
 }
 
+/* llama.cpp runs OLMo-3 as "olmo2" with <arch>.attention.sliding_window and a per-layer sliding_window_pattern:
+ * sliding layers get plain RoPE at rope.freq_base (its graph ignores rope.freq_base_swa), full layers YaRN with
+ * ggml's attention factor 1 + 0.1·ln s. Refused, as it would compute other logits: a sliding-layer θ other than
+ * the full layers' (config shape C may give one), YaRN on sliding layers, another attention_factor. The released
+ * OLMo-3 checkpoints (one θ, YaRN on full layers, attention_factor 1.2079 = 1 + 0.1·ln 8) have none of these. */
+static int olmo3_supported(const struct olmo_config *c, const char *dir) {
+    const struct olmo_rope *f = &c->rope_full, *s = &c->rope_sliding;
+    if (s->theta != f->theta)
+        return olmo_err("%s: sliding layers use rope_theta %g, full layers %g: llama.cpp's olmo2 (which runs OLMo-3) rotates "
+                        "every layer with one rope_theta, the GGUF would compute other logits", dir, (double)s->theta, (double)f->theta);
+    if (s->yarn)
+        return olmo_err("%s: YaRN on sliding-window layers: llama.cpp's olmo2 (which runs OLMo-3) uses plain RoPE there", dir);
+    double want = f->factor > 1 ? 1 + 0.1 * log(f->factor) : 1;
+    if (f->yarn && fabs(f->attn_factor - want) > 1e-5 * want)
+        return olmo_err("%s: YaRN attention_factor %g: llama.cpp computes 1 + 0.1·ln(factor) = %g, the GGUF would compute "
+                        "other logits", dir, (double)f->attn_factor, want);
+    return 0;
+}
+
 int gguf_export(const char *dir, const char *out, enum ggml_type type) { return gguf_export_opts(dir, out, type, NULL); }
 
 int gguf_export_opts(const char *dir, const char *out, enum ggml_type type, const struct gguf_export_opts *opts) {
@@ -460,11 +494,10 @@ int gguf_export_opts(const char *dir, const char *out, enum ggml_type type, cons
     int rc = cfg_path ? hf_config_load(&c, cfg_path) : -1;
     free(cfg_path);
     if (rc) return -1;
-    if (c.arch != ARCH_OLMO1 && c.arch != ARCH_OLMO2 && c.arch != ARCH_OLMOE)
-        return olmo_err("%s: model_type %s; GGUF export handles olmo, olmo2 and olmoe%s", dir, hf_model_type(c.arch),
-                        c.arch == ARCH_OLMO3 ? " (OLMo-3, with its sliding window and YaRN, is not exported yet)" : "");
-    if (c.arch == ARCH_OLMOE && olmoe_supported(&c, dir)) return -1;
-    const char *arch = c.arch == ARCH_OLMO1 ? "olmo" : c.arch == ARCH_OLMO2 ? "olmo2" : "olmoe";
+    if (c.arch != ARCH_OLMO1 && c.arch != ARCH_OLMO2 && c.arch != ARCH_OLMO3 && c.arch != ARCH_OLMOE)
+        return olmo_err("%s: model_type %s; GGUF export handles olmo, olmo2, olmo3 and olmoe", dir, hf_model_type(c.arch));
+    if ((c.arch == ARCH_OLMOE && olmoe_supported(&c, dir)) || (c.arch == ARCH_OLMO3 && olmo3_supported(&c, dir))) return -1;
+    const char *arch = c.arch == ARCH_OLMO1 ? "olmo" : c.arch == ARCH_OLMOE ? "olmoe" : "olmo2";
     struct st_set st;
     if (st_open_dir(&st, dir)) return -1;
     struct vocab v;

@@ -1,5 +1,5 @@
-/* gguf_export.h — `olmo export gguf`: a Hugging Face OLMo-1 / OLMo-2 / OLMoE checkpoint as one GGUF file that
- * llama.cpp and Ollama run (docs/gguf.md). */
+/* gguf_export.h — `olmo export gguf`: a Hugging Face OLMo-1 / OLMo-2 / OLMo-3 / OLMoE checkpoint as one GGUF file
+ * that llama.cpp and Ollama run (docs/gguf.md). */
 #ifndef OLMO_FORMATS_GGUF_EXPORT_H
 #define OLMO_FORMATS_GGUF_EXPORT_H
 
@@ -7,7 +7,8 @@
 
 /* Writes dir (config.json, *.safetensors, tokenizer.json, optional tokenizer_config.json) to out atomically,
  * matrices as `type` (F16, BF16, Q8_0 or Q4_0; norm vectors and the OLMoE router always F32). OLMoE checkpoints
- * that llama.cpp's "olmoe" cannot run as HF does (clip_qkv, norm_topk_prob, grouped-query attention) are refused.
+ * that llama.cpp's "olmoe" cannot run as HF does (clip_qkv, norm_topk_prob, grouped-query attention) and OLMo-3
+ * ones its "olmo2" cannot (a sliding-layer θ of its own, another YaRN attention factor) are refused.
  * 0, or -1 with olmo_err. */
 int gguf_export(const char *dir, const char *out, enum ggml_type type);
 
