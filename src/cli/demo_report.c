@@ -126,7 +126,7 @@ static void section_training(FILE *f, const struct demo_results *r) {
     }
     char *line = NULL;
     size_t cap = 0;
-    double first = NAN, last = NAN, tps = 0, mfu = NAN, eval_first = NAN, eval_last = NAN;
+    double first = NAN, last = NAN, tps = 0, eval_first = NAN, eval_last = NAN;
     char eval_key[256] = "";   /* the first in-loop bits-per-byte key seen: one source followed through the run */
     long long steps = 0, tokens = 0, n_tps = 0;
     while (getline(&line, &cap, m) > 0) {
@@ -139,7 +139,6 @@ static void section_training(FILE *f, const struct demo_results *r) {
             steps = (long long)num(j, "step");
             tokens = (long long)num(j, "tokens");
             if (!isnan(num(j, "tokens_per_s"))) { tps += num(j, "tokens_per_s"); n_tps++; }
-            if (!isnan(num(j, "mfu"))) mfu = num(j, "mfu");
         }
         /* in-loop evaluation records carry the evaluator's label in their keys */
         const char *k;
@@ -156,12 +155,12 @@ static void section_training(FILE *f, const struct demo_results *r) {
     }
     free(line);
     fclose(m);
-    fprintf(f, "- %lld steps, %lld tokens, %.0f tokens/s on average%s; training loss %.3f -> %.3f.\n", steps, tokens,
-            n_tps ? tps / (double)n_tps : 0, isnan(mfu) ? "" : "", first, last);
+    fprintf(f, "- %lld steps, %lld tokens, %.0f tokens/s on average; training loss %.3f -> %.3f.\n", steps, tokens,
+            n_tps ? tps / (double)n_tps : 0, first, last);
     if (!isnan(eval_first))
-        fprintf(f, "- Held-out bits per byte during training (`%s`, in-loop): %.3f -> %.3f; every evaluation "
-                   "is a line of `run/metrics.jsonl`, every source a curve in `run/loss.png`.\n", eval_key, eval_first,
-                eval_last);
+        fprintf(f, "- Held-out bits per byte during training (`%s`, in-loop): %.3f -> %.3f; every evaluation is a "
+                   "line of `run/metrics.jsonl`; the eval curve of `run/loss.png` is the mean loss over the "
+                   "held-out sources.\n", eval_key, eval_first, eval_last);
     fprintf(f, "- Checkpoint (Hugging Face layout): `%s`\n\n![loss](run/loss.png)\n\n", r->checkpoint);
 }
 

@@ -331,7 +331,7 @@ static int dedup_file(struct worker *w, const char *path) {
     struct docs_reader *r = docs_reader_open(path);
     if (!r) { free(out_path); return -1; }
     docs_reader_set_skip(r, c->skip_bad);
-    struct docs_writer *wr = w->insert_only ? NULL : docs_writer_open(out_path);
+    struct docs_writer *wr = w->insert_only ? NULL : docs_writer_open_fast(out_path);   /* attributes */
     if (!w->insert_only && !wr) { docs_reader_close(r); free(out_path); return -1; }
     struct docs_doc d = {0};
     struct docs_buf line = {0};

@@ -20,7 +20,7 @@
  * left under its final name.
  *
  * Compression follows Dolma (spec §1.1): the extension after the file name's last '.' (a trailing ".tmp"
- * stripped) — "gz" is gzip (multi-member on read, level 6 on write), "zst"/"zstd" is zstd (level 3), any other
+ * stripped) — "gz" is gzip (multi-member on read, level 6 on write; 1 for attribute files), "zst"/"zstd" is zstd (level 3), any other
  * is plain text. */
 #ifndef OLMO_DATA_DOCS_H
 #define OLMO_DATA_DOCS_H
@@ -44,6 +44,7 @@ void docs_lines_close(struct docs_lines *l);
 
 struct docs_writer;  /* opaque */
 struct docs_writer *docs_writer_open(const char *path);   /* creates parent directories */
+struct docs_writer *docs_writer_open_fast(const char *path);   /* the same, gzip level 1 (attribute files) */
 int docs_writer_write(struct docs_writer *w, const void *data, size_t len);
 int docs_writer_line(struct docs_writer *w, const char *line, size_t len);   /* writes line + '\n' */
 int docs_writer_commit(struct docs_writer *w);   /* finishes the stream, fsyncs, renames; frees w */

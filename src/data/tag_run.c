@@ -169,7 +169,7 @@ static int tag_file(struct tag_shared *sh, size_t fi, struct tag_text *t, struct
             free(out);
             goto done;
         }
-        w[g] = docs_writer_open(out);
+        w[g] = docs_writer_open_fast(out);
         free(out);
         if (!w[g]) goto done;
     }
