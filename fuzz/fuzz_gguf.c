@@ -3,7 +3,7 @@
  * The input is a whole file image in an exactly-sized heap buffer, so AddressSanitizer catches any read past its
  * end. Every accepted file must keep the reader's promises: each tensor's bytes inside the buffer and of the size
  * its type and dims give, and every string of every key readable through gguf_string. Build: make fuzz
- * (seeds: fuzz/seeds/gguf/, a tiny OLMo-1 export). */
+ * (seeds: fuzz/seeds/gguf/, tiny OLMo-1, OLMoE and OLMo-3 exports). */
 #include "formats/gguf.h"
 
 #include <stdint.h>
