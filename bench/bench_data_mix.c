@@ -10,6 +10,7 @@
  * JSONPath filter, in µs per document.
  *
  *   build/bench/bench_data_mix [MAX_MB]    (default: all of the corpora) */
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -39,20 +40,6 @@ static double wall(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static void cpu_name(char *out, size_t n) {
-    snprintf(out, n, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10)) {
-            char *c = strchr(line, ':');
-            if (c) { snprintf(out, n, "%s", c + 2); out[strcspn(out, "\n")] = 0; }
-            break;
-        }
-    fclose(f);
 }
 
 /* Every .txt under dir, recursively (sorted by readdir order made stable with a sort). */
@@ -166,8 +153,7 @@ int main(int argc, char **argv) {
     if (access(corpora, R_OK)) { fprintf(stderr, "bench_data_mix: %s not found (set OLMO_SHARED_DATA)\n", corpora); return 1; }
     char root[] = "/tmp/bench_data_mix.XXXXXX";
     if (!mkdtemp(root)) return 1;
-    char cpu[256];
-    cpu_name(cpu, sizeof cpu);
+    const char *cpu = olmo_cpu_model();
     long ndocs;
     double bytes = make_documents(corpora, root, max_mb, &ndocs);
     double mb = bytes / 1e6;

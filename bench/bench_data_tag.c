@@ -11,6 +11,7 @@
  * published pipeline rate (122 CPU-hours per TB = 2.3 MB/s per core, tag + mix) and issue 9's goal (25 MB/s
  * per core for tag + dedup + mix). With --python the plain-Python reference of Dolma's taggers
  * (tests/ref/dolma_taggers_ref.py) runs on a 2 MB sample as a peer with Dolma's own semantics. */
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -123,24 +124,6 @@ static double run_taggers(const struct corpus *c, const struct tagger *const *tg
     return dt / *reps;
 }
 
-static void cpu_name(char *out, size_t n) {
-    snprintf(out, n, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10)) {
-            char *p = strchr(line, ':');
-            if (p) {
-                p += 2;
-                p[strcspn(p, "\n")] = 0;
-                snprintf(out, n, "%s", p);
-            }
-            break;
-        }
-    fclose(f);
-}
-
 /* Writes the corpus as a Dolma documents file (JSONL .gz) for the end-to-end runs. */
 static int write_docs(const struct corpus *c, const char *path, size_t max_bytes) {
     struct docs_writer *w = docs_writer_open(path);
@@ -174,8 +157,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_data_tag: %s (no corpora under %s)\n", olmo_errmsg(), dir);
         return 1;
     }
-    char cpu[256];
-    cpu_name(cpu, sizeof cpu);
+    const char *cpu = olmo_cpu_model();
     double mb = c.bytes / 1e6;
     printf("bench_data_tag: %zu documents, %.1f MB of text from %s; CPU: %s; one thread unless said\n", c.n, mb, dir, cpu);
 

@@ -16,6 +16,7 @@
  * the read of its own round (share of the read bound = bytes per token · tokens/s / read GB/s), and formats are
  * compared by the medians of alternating rounds rather than by runs minutes apart. --busy runs every round with
  * one core taken by a spinning process. Peak RSS is printed at the end. */
+#include "base/cpu.h"
 #include "base/error.h"
 #include "model/kernels/linear.h"
 #include "model/kernels/linear_internal.h"
@@ -179,14 +180,7 @@ int main(int argc, char **argv) {
     }
     if (!nthr) { thr[0] = 1; thr[1] = 2; nthr = 2; }
     if (rounds < 1 || rounds > 1000 || tokens < 1 || prompt < 0) { fprintf(stderr, "bench_decode: bad numbers\n"); return 2; }
-    char cpu[128] = "?";
-    FILE *ci = fopen("/proc/cpuinfo", "r");
-    if (ci) {
-        char line[256];
-        while (fgets(line, sizeof line, ci))
-            if (!strncmp(line, "model name", 10)) { snprintf(cpu, sizeof cpu, "%s", strchr(line, ':') + 2); cpu[strcspn(cpu, "\n")] = 0; break; }
-        fclose(ci);
-    }
+    const char *cpu = olmo_cpu_model();
     printf("bench_decode: OLMo-2 %s shape (projections only), CPU %s, %d rounds of %d decode tokens%s\n", S->name, cpu,
            rounds, tokens, busy ? ", ONE CORE BUSY (spinning process)" : "");
     olmo_pool_set_threads(thr[0]);

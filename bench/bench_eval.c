@@ -8,7 +8,7 @@
  * For each, items/s and positions run per item with reuse (eval_scorer.reuse = 1, what `olmo eval` does) and from
  * scratch (reuse = 0: every query prefilled from position 0, as a harness without caching does), the speed-up, and
  * the bound: the model's prefill speed measured here (positions/s of one long model_forward_all) divided by the
- * positions an item needs at least with reuse. The CPU is named from /proc/cpuinfo.
+ * positions an item needs at least with reuse. The CPU is named by olmo_cpu_model().
  *
  *   build/bench/bench_eval [--shape 1b|tiny] [--model-dir DIR] [--items N] [--threads N] [--shared N]
  * (--shared: the few-shot prefix length, default 360; smaller keeps a 1B run on 2 busy cores under two minutes)
@@ -19,23 +19,6 @@
 
 #include <string.h>
 #include <unistd.h>
-
-static void cpu_name(char *out, size_t n) {
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    snprintf(out, n, "unknown CPU");
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10)) {
-            char *c = strchr(line, ':');
-            if (c) {
-                c += 2;
-                c[strcspn(c, "\n")] = 0;
-                snprintf(out, n, "%s", c);
-            }
-            break;
-        }
-    if (f) fclose(f);
-}
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static int32_t rid(int V) {
@@ -95,8 +78,8 @@ int main(int argc, char **argv) {
     }
     if (items < 1 || threads < 1) { fprintf(stderr, "bench_eval: bad numbers\n"); return 2; }
     olmo_pool_set_threads(threads);
-    char cpu[256], dir[512];
-    cpu_name(cpu, sizeof cpu);
+    char dir[512];
+    const char *cpu = olmo_cpu_model();
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     int own = !model_dir;
     if (own) {

@@ -12,6 +12,7 @@
 #include "index/idx.h"
 #include "index/trace.h"
 
+#include "base/cpu.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -26,20 +27,6 @@ static uint64_t s = 88172645463325252ull;
 static uint64_t rnd64(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
 
 static int cmp_d(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
-
-static void cpu_name(char *buf, size_t n) {
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    snprintf(buf, n, "unknown CPU");
-    if (!f) return;
-    char line[256];
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10)) {
-            char *c = strchr(line, ':');
-            if (c) { snprintf(buf, n, "%s", c + 2); buf[strcspn(buf, "\n")] = 0; }
-            break;
-        }
-    fclose(f);
-}
 
 static uint64_t dir_bytes(const char *dir, const char *const *names, int n) {
     uint64_t t = 0;
@@ -61,8 +48,7 @@ static void rm_index(const char *dir) {
 int main(int argc, char **argv) {
     uint64_t N = argc > 1 ? (uint64_t)atof(argv[1]) : 20000000;
     const char *base = argc > 2 ? argv[2] : "/tmp";
-    char cpu[128];
-    cpu_name(cpu, sizeof cpu);
+    const char *cpu = olmo_cpu_model();
     char tokpath[512], ix1[512], ix2[512];
     snprintf(tokpath, sizeof tokpath, "%s/bench_index.%d.npy", base, (int)getpid());
     snprintf(ix1, sizeof ix1, "%s/bench_index.%d.ix", base, (int)getpid());

@@ -8,7 +8,7 @@
  * time (printed as such). Reported: bytes one decoded token reads (attention + router + its 8 experts + lm_head)
  * against the bytes of every expert (what a dense pass over the MoE would read: the ratio is the saving), decode
  * tokens/s, and the effective bandwidth next to the machine's streaming read bandwidth over the same weights (the
- * physical limit of a memory-bound decode). CPU: printed from /proc/cpuinfo. */
+ * physical limit of a memory-bound decode). CPU: printed by olmo_cpu_model(). */
 #include "base/log.h"
 #include "base/mem.h"
 #include "model/kernels/pool.h"
@@ -69,15 +69,7 @@ int main(int argc, char **argv) {
         }
     }
     if (L < 1 || L > 16 || N < 1) return fprintf(stderr, "bench_moe: --layers 1..16, --decode >= 1\n"), 2;
-    char cpu[256] = "?";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    for (char line[512]; f && fgets(line, sizeof line, f);)
-        if (!strncmp(line, "model name", 10)) {
-            snprintf(cpu, sizeof cpu, "%s", strchr(line, ':') + 2);
-            cpu[strcspn(cpu, "\n")] = 0;
-            break;
-        }
-    if (f) fclose(f);
+    const char *cpu = olmo_cpu_model();
 
     struct olmo_model m;
     memset(&m, 0, sizeof m);
@@ -116,7 +108,7 @@ int main(int argc, char **argv) {
             ly->ex_down[e] = mat(p, d, I), p += I * d;
         }
     }
-    if (q8 && model_quantize_q8(&m) != 0) return fprintf(stderr, "bench_moe: q8 failed\n"), 1;
+    if (q8 && model_quantize(&m, OLMO_QUANT_Q8) != 0) return fprintf(stderr, "bench_moe: q8 failed\n"), 1;
     double t_build = olmo_now() - t0;
     uint64_t attn = 0, experts = 0;
     for (int l = 0; l < L; l++) {
