@@ -40,9 +40,10 @@ si = json.load(open(o + "/curation/stats-in.json")); so = json.load(open(o + "/c
 if not (0 < so["documents"] < si["documents"]): bad.append("mix kept %s of %s documents" % (so["documents"], si["documents"]))
 if not any(k.startswith("demo__gopher_v1__") for k in si.get("attributes", {})): bad.append("no gopher attributes in stats")
 ppl = json.load(open(o + "/eval/ppl.json"))
-held = [f[:-len(".jsonl.gz")] for f in os.listdir(o + "/heldout") if os.path.getsize(o + "/heldout/" + f) > 20]
 srcs = {s["source"] for s in ppl["sources"]}
 if not srcs or not all(0 < s["bits_per_byte"] < 16 for s in ppl["sources"]): bad.append("ppl sources %s" % ppl["sources"])
+missing = [s for s in srcs if not os.path.exists("%s/heldout/%s.jsonl.gz" % (o, s))]
+if missing: bad.append("ppl scored sources with no held-out file: %s" % missing)
 t = json.load(open(o + "/eval/tasks.json"))["tasks"][0]
 n_items = sum(1 for _ in open(o + "/eval/debian_cloze.jsonl"))
 if t["n"] != n_items or len(t["items"]) != n_items: bad.append("task scored %s of %d items" % (t["n"], n_items))

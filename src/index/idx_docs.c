@@ -107,8 +107,9 @@ static int read_meta(const char *path, const char *token_path, uint64_t base, ui
         if (lineno == 1) {
             /* Dolma writes no header: rows are start,end,id,src,loc (spec dolma §5). A first row whose first
              * field is not a number is a header naming the columns (any order). */
-            char *e0;
-            if (nf >= 1 && *f[0] && (strtoull(f[0], &e0, 10), !*e0)) {
+            int numeric = *f[0] != 0;
+            for (const char *c = f[0]; *c; c++) numeric &= *c >= '0' && *c <= '9';
+            if (numeric) {
                 col[0] = 0, col[1] = 2, col[2] = 3, col[3] = 4;
             } else {
                 for (int i = 0; i < nf; i++)
