@@ -102,7 +102,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libolmo.a
 	$(CC) $(CFLAGS) -Ibench -MMD -MP -o $@ $< $(BUILD)/libolmo.a $(LDLIBS)
 
 # The suite: unit-test binaries and shell integration tests (tests/*.test.sh), one closing line.
-test: $(BUILD)/olmo $(TEST_BIN) $(PEER_BIN)
+test: $(BUILD)/olmo $(TEST_BIN) $(PEER_BIN) $(BENCH_BIN)   # benchmarks built too, so none silently stops compiling
 	OLMO_SANITIZED=$(SAN) bash tests/run.sh $(BUILD)
 
 san-test:
